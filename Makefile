@@ -1,0 +1,33 @@
+# Two commands for a fresh machine: `make demo` and `make test`.
+# Both create .venv (registry torch, CUDA build; it runs on CPU too) when it is missing.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.voxclip-installed
+DEMO_RAW ?= data/demo_raw
+DEMO_OUT ?= data/demo
+DEMO_CFG ?= configs/demo/votenet_srunet_demo.py
+DEMO_WORK ?= work_dirs/demo
+PYTEST_ARGS ?=
+
+.PHONY: venv demo test bench clean-venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml tools/setup_env.sh
+	bash tools/setup_env.sh "$(PYTHON)" "$(VENV)"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	bash tools/run_demo.sh "$(PY)" "$(DEMO_RAW)" "$(DEMO_OUT)" "$(DEMO_CFG)" "$(DEMO_WORK)"
+
+test: $(STAMP)
+	OMP_NUM_THREADS=2 $(PY) -m pytest -q $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) tools/benchmark_sparse.py
+	$(PY) tools/benchmark_prepare.py
+
+clean-venv:
+	rm -rf $(VENV)
