@@ -1,0 +1,7 @@
+"""Datasets, transforms and collation; importing registers them (registry locations point here)."""
+from . import transforms  # noqa: F401  (registers TRANSFORMS)
+from .base import PointCloudDataset, load_npy
+from .collate import sparse_collate
+from .scannet import ScanNetDetection, ScanNetSegmentation
+
+__all__ = ["PointCloudDataset", "load_npy", "sparse_collate", "ScanNetDetection", "ScanNetSegmentation"]

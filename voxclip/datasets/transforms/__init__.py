@@ -1,0 +1,13 @@
+"""Registered, composable sample transforms (numpy during augmentation, tensors after PackInputs)."""
+from .base import PER_POINT_KEYS, Compose, RandomTransform, build_transform
+from .features import HeightFeature, NormalizeColor, PointFeatures
+from .formatting import PackInputs
+from .geometric import RandomFlip, RandomRotateZ, RandomScale, RandomTranslate
+from .sampling import PointSample
+from .voxelize import Voxelize
+
+__all__ = [
+    "PER_POINT_KEYS", "Compose", "RandomTransform", "build_transform", "HeightFeature", "NormalizeColor",
+    "PointFeatures", "PackInputs", "RandomFlip", "RandomRotateZ", "RandomScale", "RandomTranslate",
+    "PointSample", "Voxelize",
+]

@@ -1,0 +1,73 @@
+#!/usr/bin/env python
+"""Evaluate a checkpoint and print the per-class AP table ending in `mAP@0.25: X  mAP@0.5: Y`.
+
+    python tools/test.py CONFIG CHECKPOINT [--out FILE] [--show-dir DIR] [--sparse-backend NAME]
+                         [--cfg-options k=v ...] [--launcher none|pytorch]
+
+`--out` writes the predictions (and ground truth) of every scene as a pickle; `--show-dir` writes
+per-class precision/recall curves and a bird's-eye view of each scene's boxes as PNGs.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import os.path as osp
+import sys
+
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from voxclip.engine import format_detection_table, prepare_config, register_atomic_backend  # noqa: E402
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description="Evaluate a voxclip checkpoint")
+    p.add_argument("config")
+    p.add_argument("checkpoint")
+    p.add_argument("--work-dir", help="where logs go (default work_dirs/<config name>)")
+    p.add_argument("--out", help="pickle file for the predictions")
+    p.add_argument("--show-dir", help="directory for PR curves and bird's-eye-view PNGs")
+    p.add_argument("--sparse-backend", help="torch | spconv | minkowski | auto (overrides the config)")
+    p.add_argument("--cfg-options", nargs="+", action=DictAction)
+    p.add_argument("--launcher", choices=["none", "pytorch"], default="none")
+    p.add_argument("--local_rank", "--local-rank", type=int, default=0)
+    args = p.parse_args(argv)
+    os.environ.setdefault("LOCAL_RANK", str(args.local_rank))
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    for path, what in ((args.config, "config file"), (args.checkpoint, "checkpoint")):
+        if not osp.isfile(path):
+            raise SystemExit(f"error: {path}: {what} not found")
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.sparse_backend:
+        cfg.sparse_backend = args.sparse_backend
+    cfg.work_dir = args.work_dir or cfg.get("work_dir") or osp.join(
+        "work_dirs", osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+    cfg.resume = False
+    for key in ("train_dataloader", "train_cfg", "optim_wrapper", "param_scheduler"):
+        cfg.pop(key, None)  # test needs none of it, and the train data may not be there
+    evaluator = cfg.test_evaluator
+    if args.out:
+        evaluator.out_file = args.out
+    if args.show_dir:
+        evaluator.pr_curve_dir = args.show_dir
+    prepare_config(cfg, args.launcher)
+    register_atomic_backend()
+    runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
+    if runner.rank == 0:
+        class_names = runner.test_dataloader.dataset.metainfo["classes"]
+        print(format_detection_table(metrics, class_names), flush=True)
+    return metrics
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""Turn a loaded config into one the Runner can run here: registries, sparse backend, dist backend."""
+from __future__ import annotations
+
+import importlib
+import json
+from pathlib import Path
+
+import torch
+from mmengine.config import Config
+
+# Importing these registers every voxclip component (the registries' `locations` do it lazily too).
+_MODULES = ("voxclip.models", "voxclip.datasets", "voxclip.evaluation")
+
+
+def import_all_modules() -> None:
+    for name in _MODULES:
+        importlib.import_module(name)
+
+
+def _dataset_cfg(loader_cfg):
+    ds = loader_cfg["dataset"]
+    while "dataset" in ds:  # wrappers such as RepeatDataset
+        ds = ds["dataset"]
+    return ds
+
+
+def class_mean_sizes_from_index(data_root: str, class_names) -> list:
+    """Mean full box size per class over the train split, from `tools/prepare_*.py`'s index.json."""
+    index = Path(data_root) / "index.json"
+    if not index.is_file():
+        raise FileNotFoundError(f"{index}: missing; run tools/prepare_scannet.py (or prepare_sunrgbd.py) first")
+    sizes = json.loads(index.read_text())["class_mean_sizes"]
+    out = []
+    for name, size in zip(class_names, sizes):
+        # A class absent from the train split keeps a neutral prior; its residual learns the rest.
+        out.append([1.0, 1.0, 1.0] if size is None else [float(s) for s in size])
+    return out
+
+
+def _resolve_mean_sizes(node, train_ds) -> None:
+    """Replace every `mean_sizes='from_dataset'` in the model config with the train split's means."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "mean_sizes" and value == "from_dataset":
+                node[key] = class_mean_sizes_from_index(train_ds["data_root"], train_ds["class_names"])
+            else:
+                _resolve_mean_sizes(value, train_ds)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            _resolve_mean_sizes(value, train_ds)
+
+
+def prepare_config(cfg: Config, launcher: str = "none") -> Config:
+    """Apply voxclip's run-time settings to `cfg` in place and return it."""
+    import_all_modules()
+    from voxclip.sparse import set_backend
+
+    set_backend(cfg.get("sparse_backend", "auto"))
+    cfg.launcher = launcher
+    if launcher != "none" and not torch.cuda.is_available():
+        cfg.setdefault("env_cfg", {}).setdefault("dist_cfg", {})["backend"] = "gloo"
+    loader = cfg.get("train_dataloader") or cfg.get("test_dataloader")
+    if loader is not None:
+        _resolve_mean_sizes(cfg.model, _dataset_cfg(loader))
+    return cfg

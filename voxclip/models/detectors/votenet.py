@@ -1,0 +1,68 @@
+"""VoteNet detector: a sparse voxel backbone (SR-UNet) followed by the VoteNet head."""
+from __future__ import annotations
+
+import torch
+from mmengine.model import BaseModel
+
+from voxclip.registry import MODELS
+from voxclip.sparse import SparseTensor
+
+
+@MODELS.register_module()
+class VoteNetDetector(BaseModel):
+    """Backbone on voxels, VoteNet head on points.
+
+    Args:
+        backbone: config of a module mapping SparseTensor -> output with `.features` (SparseTensor
+            on the input coordinates), e.g. dict(type='SRUNet', in_channels=4, out_channels=96, arch='14A').
+        head: config of the head, e.g. dict(type='VoteHead', num_classes=18, in_channels=96, mean_sizes=...).
+        data_preprocessor, init_cfg: as mmengine.model.BaseModel.
+
+    forward(inputs, data_samples, mode) takes the batch of voxclip.datasets.sparse_collate:
+    'loss' -> dict of losses; 'predict' -> one dict per sample with boxes (K, 7), labels (K,),
+    scores (K,) (CPU tensors) plus gt_boxes, gt_labels (and meta when present) from the sample;
+    'tensor' -> the head's raw prediction dict.
+    """
+
+    def __init__(self, backbone: dict, head: dict, data_preprocessor: dict | None = None,
+                 init_cfg: dict | None = None):
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.backbone = MODELS.build(backbone)
+        self.head = MODELS.build(head)
+
+    def _head_outputs(self, inputs: dict, data_samples: list | None) -> dict:
+        for key in ("feats", "coords", "points", "point_batch", "inverse"):
+            if key not in inputs:
+                raise KeyError(f"VoteNetDetector: batch inputs lack '{key}' (see docs/architecture.md)")
+        x = SparseTensor(inputs["feats"], inputs["coords"])
+        out = self.backbone(x)
+        feats = out.features if hasattr(out, "features") else out
+        voxel_feats = feats.feats if isinstance(feats, SparseTensor) else feats
+        if voxel_feats.shape[0] != x.coords.shape[0]:
+            raise ValueError(f"backbone returned {voxel_feats.shape[0]} rows for {x.coords.shape[0]} input voxels")
+        batch_size = len(data_samples) if data_samples else int(inputs["point_batch"].max()) + 1
+        return self.head(voxel_feats, inputs["points"], inputs["point_batch"], inputs["inverse"], batch_size)
+
+    def forward(self, inputs: dict, data_samples: list | None = None, mode: str = "tensor"):
+        preds = self._head_outputs(inputs, data_samples)
+        if mode == "tensor":
+            return preds
+        if mode == "loss":
+            if data_samples is None:
+                raise ValueError("VoteNetDetector: mode='loss' needs data_samples with gt_boxes/gt_labels")
+            return self.head.loss(preds, [s["gt_boxes"] for s in data_samples],
+                                  [s["gt_labels"] for s in data_samples])
+        if mode == "predict":
+            results = self.head.predict(preds, inputs["points"], inputs["point_batch"])
+            out = []
+            for i, res in enumerate(results):
+                item = {k: v.cpu() for k, v in res.items()}
+                if data_samples is not None:
+                    sample = data_samples[i]
+                    item["gt_boxes"] = torch.as_tensor(sample["gt_boxes"]).cpu()
+                    item["gt_labels"] = torch.as_tensor(sample["gt_labels"]).cpu()
+                    if "meta" in sample:
+                        item["meta"] = sample["meta"]
+                out.append(item)
+            return out
+        raise ValueError(f"VoteNetDetector: unknown mode {mode!r} (expected 'tensor', 'loss' or 'predict')")
