@@ -3,5 +3,6 @@ from . import transforms  # noqa: F401  (registers TRANSFORMS)
 from .base import PointCloudDataset, load_npy
 from .collate import sparse_collate
 from .scannet import ScanNetDetection, ScanNetSegmentation
+from .sunrgbd import SUNRGBDDetection  # noqa: F401
 
 __all__ = ["PointCloudDataset", "load_npy", "sparse_collate", "ScanNetDetection", "ScanNetSegmentation"]

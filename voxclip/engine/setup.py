@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 from pathlib import Path
 
 import torch
@@ -29,12 +30,13 @@ def class_mean_sizes_from_index(data_root: str, class_names) -> list:
     index = Path(data_root) / "index.json"
     if not index.is_file():
         raise FileNotFoundError(f"{index}: missing; run tools/prepare_scannet.py (or prepare_sunrgbd.py) first")
-    sizes = json.loads(index.read_text())["class_mean_sizes"]
-    out = []
-    for name, size in zip(class_names, sizes):
-        # A class absent from the train split keeps a neutral prior; its residual learns the rest.
-        out.append([1.0, 1.0, 1.0] if size is None else [float(s) for s in size])
-    return out
+    index_data = json.loads(index.read_text())
+    by_name = dict(zip(index_data["classes"], index_data["class_mean_sizes"]))
+    unknown = [name for name in class_names if name not in by_name]
+    if unknown:
+        raise KeyError(f"{index}: no classes {unknown} (it has {index_data['classes']})")
+    # A class absent from the train split keeps a neutral prior; its residual learns the rest.
+    return [[1.0, 1.0, 1.0] if by_name[n] is None else [float(v) for v in by_name[n]] for n in class_names]
 
 
 def _resolve_mean_sizes(node, train_ds) -> None:
@@ -50,9 +52,20 @@ def _resolve_mean_sizes(node, train_ds) -> None:
             _resolve_mean_sizes(value, train_ds)
 
 
+def allow_trusted_checkpoints() -> None:
+    """Let mmengine resume/load its own checkpoints under torch >= 2.6.
+
+    torch.load defaults to weights_only=True, which refuses the optimizer/message-hub objects that
+    mmengine stores; mmengine 0.10 does not pass weights_only=False. Checkpoints here are local
+    files the user names, so full unpickling is the intended behaviour.
+    """
+    os.environ.setdefault("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
+
+
 def prepare_config(cfg: Config, launcher: str = "none") -> Config:
     """Apply voxclip's run-time settings to `cfg` in place and return it."""
     import_all_modules()
+    allow_trusted_checkpoints()
     from voxclip.sparse import set_backend
 
     set_backend(cfg.get("sparse_backend", "auto"))

@@ -1,2 +1,3 @@
-"""Models: backbones (SR-UNet), heads (VoteNet, ...) and detectors; importing registers them."""
-from . import backbones, detectors, heads  # noqa: F401
+"""Models: backbones (SR-UNet), point tokenizers and transformers, CLIP wrappers, heads and
+detectors; importing registers them."""
+from . import backbones, clip, detectors, heads, tokenizers, transformers  # noqa: F401

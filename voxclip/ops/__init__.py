@@ -1,0 +1,12 @@
+"""Point and box operations: sampling, neighbourhoods, interpolation, 3D IoU, NMS."""
+from .ball_query import ball_query
+from .fps import farthest_point_sample, fps_ragged, fps_torch
+from .interpolate import three_interpolate, three_nn, three_nn_interpolate
+from .iou3d import boxes_iou3d, paired_iou3d
+from .knn import knn
+from .nms import batched_nms3d, nms3d
+
+__all__ = [
+    "ball_query", "farthest_point_sample", "fps_ragged", "fps_torch", "three_interpolate", "three_nn",
+    "three_nn_interpolate", "boxes_iou3d", "paired_iou3d", "knn", "batched_nms3d", "nms3d",
+]

@@ -1,0 +1,74 @@
+# Demo-size VoteNet on a small SR-UNet: 5 cm voxels, fewer points, short schedule; trains on the
+# synthetic ScanNet-format scenes of `make demo` (tools/make_demo_data.py + tools/prepare_scannet.py)
+# in minutes on 2 CPU cores.
+_base_ = [
+    "../_base_/default_runtime.py",
+    "../_base_/datasets/scannet_det.py",
+]
+
+data_root = "data/demo"
+num_points = 20000
+voxel_size = 0.05
+max_epochs = 40
+
+train_pipeline = [
+    dict(type="PointSample", num_points=num_points),
+    dict(type="RandomFlip", prob_x=0.5, prob_y=0.5, heading=False),
+    dict(type="RandomRotateZ", degrees=5.0, box_mode="enclose"),
+    dict(type="RandomScale", scale_range=(0.9, 1.1)),
+    dict(type="NormalizeColor", mean=(109.8, 97.2, 83.8), std=256.0),
+    dict(type="HeightFeature", percentile=0.99),
+    dict(type="PointFeatures", keys=("colors", "height")),
+    dict(type="Voxelize", voxel_size=voxel_size),
+    dict(type="PackInputs"),
+]
+test_pipeline = [
+    dict(type="PointSample", num_points=num_points),
+    dict(type="NormalizeColor", mean=(109.8, 97.2, 83.8), std=256.0),
+    dict(type="HeightFeature", percentile=0.99),
+    dict(type="PointFeatures", keys=("colors", "height")),
+    dict(type="Voxelize", voxel_size=voxel_size),
+    dict(type="PackInputs"),
+]
+train_dataloader = dict(
+    batch_size=4, num_workers=1, persistent_workers=True,
+    dataset=dict(data_root=data_root, pipeline=train_pipeline),
+)
+val_dataloader = dict(
+    batch_size=2, num_workers=1, persistent_workers=True,
+    dataset=dict(data_root=data_root, pipeline=test_pipeline),
+)
+test_dataloader = val_dataloader
+
+model = dict(
+    type="VoteNetDetector",
+    backbone=dict(type="SRUNet", in_channels=4, out_channels=64, arch="tiny"),
+    head=dict(
+        type="VoteHead",
+        num_classes=18,
+        in_channels=64,
+        mean_sizes="from_dataset",
+        num_heading_bins=1,
+        num_seeds=512,
+        num_proposals=128,
+        agg_radius=0.3,
+        agg_nsample=16,
+        agg_mlp=(64, 64, 64),
+        proposal_hidden=(64, 64),
+        test_cfg=dict(nms_iou=0.25, score_thr=0.05, per_class_proposal=True),
+    ),
+)
+
+optim_wrapper = dict(type="OptimWrapper", optimizer=dict(type="AdamW", lr=4e-3, weight_decay=1e-4),
+                     clip_grad=dict(max_norm=10.0))
+param_scheduler = [
+    dict(type="LinearLR", start_factor=0.1, by_epoch=True, begin=0, end=2, convert_to_iter_based=True),
+    dict(type="CosineAnnealingLR", by_epoch=True, begin=2, end=max_epochs, T_max=max_epochs - 2,
+         eta_min=1e-4, convert_to_iter_based=True),
+]
+train_cfg = dict(type="EpochBasedTrainLoop", max_epochs=max_epochs, val_interval=10)
+val_cfg = dict(type="ValLoop")
+test_cfg = dict(type="TestLoop")
+default_hooks = dict(logger=dict(type="LoggerHook", interval=5),
+                     checkpoint=dict(type="CheckpointHook", interval=5, max_keep_ckpts=2,
+                                     save_best="mAP@0.5", rule="greater"))
