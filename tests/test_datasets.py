@@ -69,7 +69,7 @@ def root(tmp_path_factory):
         f.write("scene0002_00\n")
     mean_sizes = [[i + 0.1, i + 0.2, i + 0.3] if i in (0, 2) else None for i in range(18)]
     with open(os.path.join(r, "index.json"), "w") as f:
-        json.dump(dict(scenes={}, class_mean_sizes=mean_sizes), f)
+        json.dump(dict(classes=list(SCANNET_DET_CLASSES), scenes={}, class_mean_sizes=mean_sizes), f)
     return r, scenes
 
 
@@ -216,5 +216,5 @@ def test_missing_inputs_give_clear_errors(root, tmp_path):
     with pytest.raises(ValueError, match=r"color\.npy: expected shape"):
         ds[0]
     (bad / "splits" / "empty.txt").write_text("\n")
-    with pytest.raises(ValueError, match="no scenes"):
+    with pytest.raises(ValueError, match="lists no samples"):
         ScanNetDetection(str(bad), "empty", [])

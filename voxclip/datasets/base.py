@@ -5,6 +5,7 @@ by mmengine) and `load_sample(info)` (the numpy working dict the pipeline starts
 """
 from __future__ import annotations
 
+import json
 import os
 from typing import Callable, Sequence
 
@@ -31,29 +32,97 @@ def load_npy(path: str, dtype, shape: tuple, hint: str = "") -> np.ndarray:
     return arr.astype(dtype, copy=False)
 
 
+def class_label_map(all_classes: Sequence[str], class_names: Sequence[str], who: str) -> np.ndarray:
+    """Lookup full-list index -> index in `class_names` (-1 when dropped)."""
+    unknown = [c for c in class_names if c not in all_classes]
+    if unknown or len(set(class_names)) != len(class_names) or not class_names:
+        raise ValueError(f"{who}: class_names must be distinct names from {list(all_classes)}, "
+                         f"got {list(class_names)}")
+    lut = np.full(len(all_classes), -1, dtype=np.int64)
+    for i, name in enumerate(class_names):
+        lut[list(all_classes).index(name)] = i
+    return lut
+
+
 class PointCloudDataset(BaseDataset):
-    """Args shared by the voxclip datasets.
+    """Processed samples listed in `data_root/splits/<split>.txt`, one folder each.
+
+    Subclasses set ALL_CLASSES (the dataset's full class list), SAMPLE_DIR (folder of the sample
+    folders under data_root) and PREPARE_HINT (how to create data_root), and implement
+    `load_sample(info)`; `info` has `scene_id` and `sample_dir`.
 
     Args:
         data_root: processed dataset folder.
         split: name of the split list to read.
         pipeline: transform configs (voxclip TRANSFORMS) or callables, ending in PackInputs.
+        class_names: a subset of ALL_CLASSES in the order wanted (labels index it); default all.
         test_mode: mmengine's flag (no refetch on failure; evaluation loops). It does not change
             the pipeline: configs give test pipelines without random augmentation.
         metainfo, indices, serialize_data, lazy_init, max_refetch: as in mmengine's BaseDataset.
+    `metainfo`: classes, and class_mean_sizes from data_root/index.json when present.
     """
 
+    ALL_CLASSES: tuple = ()
+    SAMPLE_DIR = "samples"
+    PREPARE_HINT = ""
+
     def __init__(self, data_root: str, split: str = "train", pipeline: Sequence[dict | Callable] = (),
-                 test_mode: bool = False, metainfo: dict | None = None,
-                 indices: int | Sequence[int] | None = None, serialize_data: bool = True,
-                 lazy_init: bool = False, max_refetch: int = 1000):
+                 class_names: Sequence[str] | None = None, test_mode: bool = False,
+                 metainfo: dict | None = None, indices: int | Sequence[int] | None = None,
+                 serialize_data: bool = True, lazy_init: bool = False, max_refetch: int = 1000):
         if data_root is None or str(data_root) == "":
             raise ValueError(f"{type(self).__name__}: data_root must be given")
         self.split = str(split)
+        self.class_names = tuple(class_names) if class_names is not None else tuple(self.ALL_CLASSES)
+        self.label_map = class_label_map(self.ALL_CLASSES, self.class_names, type(self).__name__)
+        metainfo = dict(metainfo or {})
+        metainfo.setdefault("classes", self.class_names)
         super().__init__(ann_file="", metainfo=metainfo, data_root=str(data_root), data_prefix={},
                          pipeline=[], test_mode=test_mode, indices=indices, serialize_data=serialize_data,
                          lazy_init=lazy_init, max_refetch=max_refetch)
         self.pipeline = Compose(list(pipeline))
+
+    @property
+    def hint(self) -> str:
+        return self.PREPARE_HINT.format(root=self.data_root)
+
+    def load_data_list(self) -> list[dict]:
+        root, name = self.data_root, type(self).__name__
+        if not os.path.isdir(root):
+            raise FileNotFoundError(f"{root}: {name} data_root does not exist{self.hint}")
+        split_file = os.path.join(root, "splits", f"{self.split}.txt")
+        if not os.path.isfile(split_file):
+            raise FileNotFoundError(f"{split_file}: split list missing{self.hint}")
+        with open(split_file, encoding="utf-8") as f:
+            ids = [line.strip() for line in f if line.strip()]
+        if not ids:
+            raise ValueError(f"{split_file}: lists no samples")
+        infos = [dict(scene_id=i, sample_dir=os.path.join(root, self.SAMPLE_DIR, i)) for i in ids]
+        missing = [info["sample_dir"] for info in infos if not os.path.isdir(info["sample_dir"])]
+        if missing:
+            raise FileNotFoundError(f"{split_file}: {len(missing)} listed sample folder(s) missing, first "
+                                    f"{missing[0]}{self.hint}")
+        self._load_mean_sizes(os.path.join(root, "index.json"))
+        return infos
+
+    def _load_mean_sizes(self, path: str) -> None:
+        """metainfo['class_mean_sizes']: (K,3) list in class_names order (None for absent classes)."""
+        if not os.path.isfile(path):
+            return
+        try:
+            with open(path, encoding="utf-8") as f:
+                index = json.load(f)
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{path}: cannot read index ({exc})") from exc
+        sizes = index.get("class_mean_sizes")
+        if sizes is None:
+            return
+        classes = list(index.get("classes") or self.ALL_CLASSES)
+        if len(sizes) != len(classes):
+            raise ValueError(f"{path}: class_mean_sizes has {len(sizes)} rows for {len(classes)} classes")
+        if classes != list(self.ALL_CLASSES):
+            return  # an index of another class list (e.g. segmentation over a detection index)
+        self._metainfo["class_mean_sizes"] = [sizes[classes.index(c)] for c in self.class_names]
 
     def load_sample(self, info: dict) -> dict:  # pragma: no cover - abstract
         raise NotImplementedError

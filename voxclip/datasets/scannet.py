@@ -5,7 +5,6 @@ OUT_ROOT/index.json (optional here; its `class_mean_sizes` goes into metainfo).
 """
 from __future__ import annotations
 
-import json
 import os
 from typing import Sequence
 
@@ -16,78 +15,21 @@ from voxclip.registry import DATASETS
 from .base import PointCloudDataset, load_npy
 from .classes import SCANNET_DET_CLASSES, SCANNET_SEG_CLASSES
 
-_PREPARE_HINT = " (create it with: python tools/prepare_scannet.py RAW_ROOT {root})"
-
-
-def _label_map(all_classes: Sequence[str], class_names: Sequence[str], who: str) -> np.ndarray:
-    """Lookup full-list index -> index in `class_names` (-1 when dropped)."""
-    unknown = [c for c in class_names if c not in all_classes]
-    if unknown or len(set(class_names)) != len(class_names) or not class_names:
-        raise ValueError(f"{who}: class_names must be distinct names from {list(all_classes)}, "
-                         f"got {list(class_names)}")
-    lut = np.full(len(all_classes), -1, dtype=np.int64)
-    for i, name in enumerate(class_names):
-        lut[all_classes.index(name)] = i
-    return lut
-
 
 class _ScanNetBase(PointCloudDataset):
-    ALL_CLASSES: tuple = ()
+    SAMPLE_DIR = "scans"
+    PREPARE_HINT = " (create it with: python tools/prepare_scannet.py RAW_ROOT {root})"
 
     def __init__(self, data_root: str, split: str = "train", pipeline=(), with_boxes: bool = True,
                  with_instance: bool = False, with_semantic: bool = False, with_normal: bool = False,
                  class_names: Sequence[str] | None = None, **kwargs):
         self.with_boxes, self.with_instance = bool(with_boxes), bool(with_instance)
         self.with_semantic, self.with_normal = bool(with_semantic), bool(with_normal)
-        self.class_names = tuple(class_names) if class_names is not None else tuple(self.ALL_CLASSES)
-        self.label_map = _label_map(self.ALL_CLASSES, self.class_names, type(self).__name__)
-        metainfo = dict(kwargs.pop("metainfo", None) or {})
-        metainfo.setdefault("classes", self.class_names)
-        super().__init__(data_root, split, pipeline, metainfo=metainfo, **kwargs)
-
-    # ---- scene list -------------------------------------------------------------------------
-    def load_data_list(self) -> list[dict]:
-        root = self.data_root
-        hint = _PREPARE_HINT.format(root=root)
-        if not os.path.isdir(root):
-            raise FileNotFoundError(f"{root}: ScanNet data_root does not exist{hint}")
-        split_file = os.path.join(root, "splits", f"{self.split}.txt")
-        if not os.path.isfile(split_file):
-            raise FileNotFoundError(f"{split_file}: split list missing{hint}")
-        with open(split_file, encoding="utf-8") as f:
-            ids = [line.strip() for line in f if line.strip()]
-        if not ids:
-            raise ValueError(f"{split_file}: lists no scenes")
-        infos, missing = [], []
-        for scene_id in ids:
-            scene_dir = os.path.join(root, "scans", scene_id)
-            if not os.path.isdir(scene_dir):
-                missing.append(scene_dir)
-            infos.append(dict(scene_id=scene_id, scene_dir=scene_dir))
-        if missing:
-            raise FileNotFoundError(f"{split_file}: {len(missing)} listed scene folder(s) missing, first "
-                                    f"{missing[0]}{hint}")
-        self._load_mean_sizes(os.path.join(root, "index.json"))
-        return infos
-
-    def _load_mean_sizes(self, path: str) -> None:
-        """metainfo['class_mean_sizes']: (K,3) list in class_names order (None for absent classes)."""
-        if not os.path.isfile(path) or self.ALL_CLASSES != SCANNET_DET_CLASSES:
-            return
-        try:
-            with open(path, encoding="utf-8") as f:
-                sizes = json.load(f).get("class_mean_sizes")
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ValueError(f"{path}: cannot read index ({exc})") from exc
-        if sizes is None:
-            return
-        if len(sizes) != len(self.ALL_CLASSES):
-            raise ValueError(f"{path}: class_mean_sizes has {len(sizes)} rows, expected {len(self.ALL_CLASSES)}")
-        self._metainfo["class_mean_sizes"] = [sizes[self.ALL_CLASSES.index(c)] for c in self.class_names]
+        super().__init__(data_root, split, pipeline, class_names=class_names, **kwargs)
 
     # ---- one scene --------------------------------------------------------------------------
     def load_sample(self, info: dict) -> dict:
-        d, hint = info["scene_dir"], _PREPARE_HINT.format(root=self.data_root)
+        d, hint = info["sample_dir"], self.hint
 
         def npy(name, dtype, shape):
             return load_npy(os.path.join(d, name), dtype, shape, hint)

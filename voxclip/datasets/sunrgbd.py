@@ -8,9 +8,7 @@ with heading=True.
 """
 from __future__ import annotations
 
-import json
 import os
-from typing import Sequence
 
 import numpy as np
 
@@ -19,7 +17,6 @@ from voxclip.registry import DATASETS
 from .base import PointCloudDataset, load_npy
 from .classes import SUNRGBD_DET_CLASSES
 
-_PREPARE_HINT = " (create it with: python tools/prepare_sunrgbd.py RAW {root})"
 # rgb is stored in [0, 1]; a little slack for float rounding in exports.
 _COLOR_TOL = 1e-3
 
@@ -44,67 +41,12 @@ class SUNRGBDDetection(PointCloudDataset):
     """
 
     ALL_CLASSES = SUNRGBD_DET_CLASSES
-
-    def __init__(self, data_root: str, split: str = "train", pipeline=(),
-                 class_names: Sequence[str] | None = None, **kwargs):
-        self.class_names = tuple(class_names) if class_names is not None else tuple(self.ALL_CLASSES)
-        unknown = [c for c in self.class_names if c not in self.ALL_CLASSES]
-        if unknown or not self.class_names or len(set(self.class_names)) != len(self.class_names):
-            raise ValueError(f"SUNRGBDDetection: class_names must be distinct names from "
-                             f"{list(self.ALL_CLASSES)}, got {list(self.class_names)}")
-        self.label_map = np.full(len(self.ALL_CLASSES), -1, dtype=np.int64)
-        for i, name in enumerate(self.class_names):
-            self.label_map[self.ALL_CLASSES.index(name)] = i
-        metainfo = dict(kwargs.pop("metainfo", None) or {})
-        metainfo.setdefault("classes", self.class_names)
-        super().__init__(data_root, split, pipeline, metainfo=metainfo, **kwargs)
-
-    # ---- sample list ------------------------------------------------------------------------
-    def load_data_list(self) -> list[dict]:
-        root = self.data_root
-        hint = _PREPARE_HINT.format(root=root)
-        if not os.path.isdir(root):
-            raise FileNotFoundError(f"{root}: SUN RGB-D data_root does not exist{hint}")
-        split_file = os.path.join(root, "splits", f"{self.split}.txt")
-        if not os.path.isfile(split_file):
-            raise FileNotFoundError(f"{split_file}: split list missing{hint}")
-        with open(split_file, encoding="utf-8") as f:
-            ids = [line.strip() for line in f if line.strip()]
-        if not ids:
-            raise ValueError(f"{split_file}: lists no samples")
-        infos, missing = [], []
-        for sample_id in ids:
-            sample_dir = os.path.join(root, "samples", sample_id)
-            if not os.path.isdir(sample_dir):
-                missing.append(sample_dir)
-            infos.append(dict(scene_id=sample_id, sample_dir=sample_dir))
-        if missing:
-            raise FileNotFoundError(f"{split_file}: {len(missing)} listed sample folder(s) missing, first "
-                                    f"{missing[0]}{hint}")
-        self._load_mean_sizes(os.path.join(root, "index.json"))
-        return infos
-
-    def _load_mean_sizes(self, path: str) -> None:
-        """metainfo['class_mean_sizes']: (K,3) list in class_names order (None for absent classes)."""
-        if not os.path.isfile(path):
-            return
-        try:
-            with open(path, encoding="utf-8") as f:
-                index = json.load(f)
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ValueError(f"{path}: cannot read index ({exc})") from exc
-        sizes = index.get("class_mean_sizes")
-        if sizes is None:
-            return
-        classes = list(index.get("classes") or self.ALL_CLASSES)
-        if classes != list(self.ALL_CLASSES) or len(sizes) != len(self.ALL_CLASSES):
-            raise ValueError(f"{path}: expected class_mean_sizes for the {len(self.ALL_CLASSES)} classes "
-                             f"{list(self.ALL_CLASSES)}, got {len(sizes)} rows for {classes}")
-        self._metainfo["class_mean_sizes"] = [sizes[self.ALL_CLASSES.index(c)] for c in self.class_names]
+    SAMPLE_DIR = "samples"
+    PREPARE_HINT = " (create it with: python tools/prepare_sunrgbd.py RAW {root})"
 
     # ---- one sample -------------------------------------------------------------------------
     def load_sample(self, info: dict) -> dict:
-        d, hint = info["sample_dir"], _PREPARE_HINT.format(root=self.data_root)
+        d, hint = info["sample_dir"], self.hint
         pts_path = os.path.join(d, "points.npy")
         pts = load_npy(pts_path, np.float32, (None, 6), hint)
         if len(pts) == 0:

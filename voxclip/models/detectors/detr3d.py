@@ -13,6 +13,8 @@ from voxclip.models.tokenizers import PointTokenizer  # noqa: F401
 from voxclip.models.transformers import PointTransformerEncoder  # noqa: F401
 from voxclip.registry import MODELS
 
+from .outputs import predictions_with_ground_truth
+
 __all__ = ["ThreeDETR", "scene_bounds"]
 
 
@@ -85,14 +87,4 @@ class ThreeDETR(BaseModel):
                 raise ValueError(f"{type(self).__name__}: mode='loss' needs data_samples with gt_boxes/gt_labels")
             return self.head.loss(preds, pc_min, pc_max, [s["gt_boxes"] for s in data_samples],
                                   [s["gt_labels"] for s in data_samples])
-        out = []
-        for i, res in enumerate(self.head.predict(preds)):
-            item = {k: v.cpu() for k, v in res.items()}
-            if data_samples is not None:
-                sample = data_samples[i]
-                item["gt_boxes"] = torch.as_tensor(sample["gt_boxes"]).cpu()
-                item["gt_labels"] = torch.as_tensor(sample["gt_labels"]).cpu()
-                if "meta" in sample:
-                    item["meta"] = sample["meta"]
-            out.append(item)
-        return out
+        return predictions_with_ground_truth(self.head.predict(preds), data_samples)

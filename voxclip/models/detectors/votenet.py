@@ -1,11 +1,12 @@
 """VoteNet detector: a sparse voxel backbone (SR-UNet) followed by the VoteNet head."""
 from __future__ import annotations
 
-import torch
 from mmengine.model import BaseModel
 
 from voxclip.registry import MODELS
 from voxclip.sparse import SparseTensor
+
+from .outputs import predictions_with_ground_truth
 
 
 @MODELS.register_module()
@@ -54,15 +55,5 @@ class VoteNetDetector(BaseModel):
                                   [s["gt_labels"] for s in data_samples])
         if mode == "predict":
             results = self.head.predict(preds, inputs["points"], inputs["point_batch"])
-            out = []
-            for i, res in enumerate(results):
-                item = {k: v.cpu() for k, v in res.items()}
-                if data_samples is not None:
-                    sample = data_samples[i]
-                    item["gt_boxes"] = torch.as_tensor(sample["gt_boxes"]).cpu()
-                    item["gt_labels"] = torch.as_tensor(sample["gt_labels"]).cpu()
-                    if "meta" in sample:
-                        item["meta"] = sample["meta"]
-                out.append(item)
-            return out
+            return predictions_with_ground_truth(results, data_samples)
         raise ValueError(f"VoteNetDetector: unknown mode {mode!r} (expected 'tensor', 'loss' or 'predict')")
