@@ -9,7 +9,7 @@ import torch
 from mmengine.registry import DefaultScope
 
 from voxclip.datasets import ScanNetDetection, ScanNetSegmentation, sparse_collate
-from voxclip.datasets.classes import SCANNET_DET_CLASSES
+from voxclip.classes import SCANNET_DET_CLASSES
 
 VS = 0.1
 # box label (detection class index) of each synthetic object and its segment20 class

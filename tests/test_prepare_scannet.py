@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from data_prep.scannet import discover_scenes
-from data_prep.scannet.classes import SCANNET_DET_CLASSES, SCANNET_DET_NYU40_IDS
+from voxclip.classes import SCANNET_DET_CLASSES, SCANNET_DET_NYU40_IDS
 from data_prep.scannet.prepare import parse_shard, select_scenes
 from data_prep.scannet.raw_writer import write_label_tsv, write_raw_scene
 

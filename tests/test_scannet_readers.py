@@ -16,8 +16,7 @@ from data_prep.scannet import (AggregationError, AxisAlignmentError, LabelMapErr
                                read_aggregation, read_axis_alignment, read_label_map, read_mesh,
                                read_seg_indices, scene_files, vertex_normals)
 from data_prep.scannet.raw_writer import write_label_tsv, write_ply, write_raw_scene
-# Same constants as voxclip.datasets.classes, without importing torch via voxclip.datasets.
-from data_prep.scannet.classes import (SCANNET_DET_CLASSES, SCANNET_DET_NYU40_IDS,
+from voxclip.classes import (SCANNET_DET_CLASSES, SCANNET_DET_NYU40_IDS,
                                        SCANNET_SEG_NYU40_IDS)
 
 SID = "scene0007_01"

@@ -17,7 +17,7 @@ from mmengine.config import Config
 from data_prep.sunrgbd import run as prepare_sunrgbd
 from data_prep.synthetic.sunrgbd import make_sunrgbd_demo
 from voxclip.datasets import SUNRGBDDetection, sparse_collate
-from voxclip.datasets.classes import SUNRGBD_DET_CLASSES
+from voxclip.classes import SUNRGBD_DET_CLASSES
 from voxclip.registry import DATASETS
 
 REPO = Path(__file__).resolve().parents[1]

@@ -17,7 +17,7 @@ from data_prep.sunrgbd import (SunrgbdError, decode_depth, depth_to_upright_poin
 from data_prep.sunrgbd.export import read_labels
 from data_prep.sunrgbd.matio import read_numeric, read_string_cells
 from data_prep.synthetic.sunrgbd import make_sunrgbd_demo
-from voxclip.datasets.classes import SUNRGBD_DET_CLASSES
+from voxclip.classes import SUNRGBD_DET_CLASSES
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tools"))
 import prepare_sunrgbd  # noqa: E402

@@ -1,12 +1,11 @@
 #!/usr/bin/env python
 """Throughput of the ScanNet 3D preparation (mesh/labels -> processed scene), scenes/s per core.
 
-    python tools/benchmark_prepare.py [--raw RAW_ROOT] [--scenes 4] [--vertices 80000]
+    python tools/benchmark_prepare.py [--raw RAW_ROOT] [--scenes 4]
         [--repeats 3] [--workers N] [--seed 0]
 
 Without --raw, scenes of realistic size are generated in a temp folder with the synthetic
-ScanNet generator (data_prep.synthetic.scannet, no RGB-D frames); if that module is unavailable,
-with a simple built-in mesh generator (grid surfaces, block over-segmentation, ~30 objects).
+ScanNet generator (data_prep.synthetic.scannet, ~80k vertices, no RGB-D frames).
 Per-stage timings come from one process (= one core); --workers N additionally times the full
 tool (tools/prepare_scannet.py engine) with N processes.
 """
@@ -31,50 +30,13 @@ from data_prep.scannet import (apply_transform, instance_boxes, map_raw_labels, 
                                vertex_normals, write_scene)
 from data_prep.scannet.layout import LABELS_TSV, discover_scenes  # noqa: E402
 from data_prep.scannet.prepare import prepare  # noqa: E402
-from data_prep.scannet.raw_writer import write_label_tsv, write_raw_scene  # noqa: E402
 from data_prep.scannet.scene import process_scene  # noqa: E402
 
-FALLBACK_LABELS = [("wall", 1), ("floor", 2), ("cabinet", 3), ("bed", 4), ("chair", 5),
-                   ("sofa", 6), ("table", 7), ("door", 8), ("lamp", 35), ("trash can", 39)]
+def make_scenes(root: Path, n: int, seed: int) -> str:
+    from data_prep.synthetic.scannet import make_scannet_demo
 
-
-def fallback_scene(scene_dir: Path, sid: str, num_vertices: int, rng: np.random.Generator) -> None:
-    """A grid-triangulated surface of `num_vertices` vertices, blocks as segments, ~30 objects."""
-    side = int(np.sqrt(num_vertices))
-    gx, gy = np.meshgrid(np.linspace(0, 8, side), np.linspace(0, 6, side), indexing="ij")
-    z = 0.3 * np.sin(gx * 2) * np.cos(gy * 3) + rng.normal(0, 0.005, gx.shape)
-    v = np.stack([gx, gy, z], -1).reshape(-1, 3).astype(np.float32)
-    idx = np.arange(side * side).reshape(side, side)
-    a, b, c, d = idx[:-1, :-1], idx[1:, :-1], idx[:-1, 1:], idx[1:, 1:]
-    faces = np.concatenate([np.stack([a, b, d], -1).reshape(-1, 3),
-                            np.stack([a, d, c], -1).reshape(-1, 3)])
-    block = (gx // 0.25).astype(np.int64) * 100 + (gy // 0.25).astype(np.int64)
-    seg = block.reshape(-1) * 7 + 3  # sparse ids, as in ScanNet
-    segs = np.unique(seg)
-    rng.shuffle(segs)
-    groups = [{"objectId": i, "label": FALLBACK_LABELS[i % len(FALLBACK_LABELS)][0],
-               "segments": segs[i * 20:(i + 1) * 20].tolist()} for i in range(30)]
-    th = rng.uniform(-np.pi, np.pi)
-    m = np.eye(4)
-    m[:2, :2] = [[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]]
-    write_raw_scene(scene_dir, sid, v, rng.integers(0, 256, v.shape), faces, seg, groups, m)
-
-
-def make_scenes(root: Path, n: int, num_vertices: int, seed: int) -> str:
-    try:
-        from data_prep.synthetic.scannet import make_scannet_demo
-    except ImportError:
-        make_scannet_demo = None
-    if make_scannet_demo is not None:
-        make_scannet_demo(root, n, seed, num_test_scenes=0, frames=0, realistic=True,
-                          progress=False)
-        return "data_prep.synthetic.scannet.make_scannet_demo(realistic=True, frames=0)"
-    rng = np.random.default_rng(seed)
-    for i in range(n):
-        sid = f"scene{i:04d}_00"
-        fallback_scene(root / "scans" / sid, sid, num_vertices, rng)
-    write_label_tsv(root / LABELS_TSV, FALLBACK_LABELS)
-    return "built-in fallback grid meshes"
+    make_scannet_demo(root, n, seed, num_test_scenes=0, frames=0, realistic=True, progress=False)
+    return "data_prep.synthetic.scannet.make_scannet_demo(realistic=True, frames=0)"
 
 
 def time_stages(scene_dir: Path, sid: str, label_map: Dict[str, int],
@@ -112,7 +74,6 @@ def main(argv: List[str] = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--raw", type=Path, help="existing raw ScanNet root (default: generate)")
     p.add_argument("--scenes", type=int, default=4)
-    p.add_argument("--vertices", type=int, default=80000, help="fallback generator only")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--workers", type=int, default=0, help="also time the tool with N processes")
     p.add_argument("--seed", type=int, default=0)
@@ -123,7 +84,7 @@ def main(argv: List[str] = None) -> int:
         if raw is None:
             raw = tmp / "raw"
             t0 = time.perf_counter()
-            how = make_scenes(raw, args.scenes, args.vertices, args.seed)
+            how = make_scenes(raw, args.scenes, args.seed)
             print(f"generated {args.scenes} scenes with {how} in {time.perf_counter() - t0:.1f}s")
         sources = [s for s in discover_scenes(raw)[0] if s.annotated and not s.error]
         sources = sources[:args.scenes]

@@ -13,7 +13,7 @@ from .mesh import Mesh, read_mesh
 from .normals import vertex_normals
 from .scene import ProcessedScene, process_scene
 from .segments import read_seg_indices
-from .writer import atomic_save_json, atomic_save_npy, write_scene
+from .writer import write_scene
 
 __all__ = [
     "SegGroup", "read_aggregation", "apply_transform", "read_axis_alignment", "read_scene_info",
@@ -23,5 +23,5 @@ __all__ = [
     "UnknownSegmentError", "collect_index", "rebuild_index", "read_label_map", "VertexLabels",
     "map_raw_labels", "vertex_labels", "LABELS_TSV", "SPLITS", "SceneSource", "discover_scenes",
     "scene_files", "Mesh", "read_mesh", "vertex_normals", "ProcessedScene", "process_scene",
-    "read_seg_indices", "atomic_save_json", "atomic_save_npy", "write_scene",
+    "read_seg_indices", "write_scene",
 ]

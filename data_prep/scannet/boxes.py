@@ -5,7 +5,7 @@ from typing import Tuple
 
 import numpy as np
 
-from .classes import SCANNET_DET_NYU40_IDS
+from voxclip.classes import SCANNET_DET_NYU40_IDS
 
 # nyu40 id -> index of the 18 detection classes, -1 elsewhere.
 NYU40_TO_DET = np.full(41, -1, dtype=np.int64)

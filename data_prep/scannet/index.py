@@ -13,10 +13,10 @@ from typing import Any, Dict, Iterator, List, Tuple, Union
 
 import numpy as np
 
-from .classes import SCANNET_DET_CLASSES
+from voxclip.classes import SCANNET_DET_CLASSES
 
 from .layout import SPLITS
-from .writer import atomic_save_json, atomic_write_bytes
+from voxclip.utils.atomic import atomic_save_json, atomic_write_bytes
 
 try:
     import fcntl

@@ -7,7 +7,7 @@ from typing import Dict, List, Sequence, Union
 
 import numpy as np
 
-from .classes import SCANNET_SEG_NYU40_IDS
+from voxclip.classes import SCANNET_SEG_NYU40_IDS
 
 from .aggregation import SegGroup
 from .errors import UnknownLabelError, UnknownSegmentError

@@ -1,44 +1,17 @@
 """Atomic output writing: single files via temp + os.replace, whole scenes via a staging folder."""
 from __future__ import annotations
 
-import io
-import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Union
+from typing import Union
 
 import numpy as np
 
+from voxclip.utils.atomic import atomic_save_json
+
 from .scene import ProcessedScene
-
-
-def atomic_write_bytes(path: Union[str, Path], data: bytes) -> None:
-    """Readers see either the old file or the whole new one (sibling temp file, fsync, replace)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_save_npy(path: Union[str, Path], array: np.ndarray) -> None:
-    buf = io.BytesIO()
-    np.save(buf, array, allow_pickle=False)
-    atomic_write_bytes(path, buf.getvalue())
-
-
-def atomic_save_json(path: Union[str, Path], obj: Any) -> None:
-    atomic_write_bytes(path, (json.dumps(obj, indent=1) + "\n").encode("utf-8"))
 
 
 def staging_prefix(scene_id: str) -> str:

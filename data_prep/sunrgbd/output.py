@@ -16,7 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from voxclip.datasets.classes import SUNRGBD_DET_CLASSES
+from voxclip.classes import SUNRGBD_DET_CLASSES
+
+from voxclip.utils.atomic import atomic_save_json, atomic_write_text
 
 from .record import SunrgbdSample
 
@@ -42,29 +44,6 @@ def subsample_indices(n: int, num_points: int, sample_id: str) -> np.ndarray:
         return np.arange(n)
     rng = np.random.default_rng(zlib.crc32(sample_id.encode()))
     return np.sort(rng.choice(n, size=num_points, replace=False))
-
-
-def write_json_atomic(path: str | os.PathLike, obj) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def write_sample(out_root: str | os.PathLike, sample: SunrgbdSample, split: str | None,
@@ -140,7 +119,7 @@ def build_index(out_root: str | os.PathLike, extra: dict | None = None) -> dict:
              "dropped_objects": dict(sorted(dropped_total.items(), key=lambda kv: -kv[1])),
              **(extra or {}), "samples": samples}
     for split, ids in lists.items():
-        write_text_atomic(out_root / "splits" / f"{split}.txt", "".join(f"{i}\n" for i in ids))
-    write_text_atomic(out_root / "splits" / "all.txt", "".join(f"{i}\n" for i in samples))
-    write_json_atomic(out_root / "index.json", index)
+        atomic_write_text(out_root / "splits" / f"{split}.txt", "".join(f"{i}\n" for i in ids))
+    atomic_write_text(out_root / "splits" / "all.txt", "".join(f"{i}\n" for i in samples))
+    atomic_save_json(out_root / "index.json", index)
     return index

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from voxclip.datasets.classes import SUNRGBD_DET_CLASSES
+from voxclip.classes import SUNRGBD_DET_CLASSES
 
 CLASS_TO_INDEX = {name: i for i, name in enumerate(SUNRGBD_DET_CLASSES)}
 

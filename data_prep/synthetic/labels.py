@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Dict, List, Tuple
 
-from .atomic import PathLike, atomic_write_text
+from voxclip.utils.atomic import PathLike, atomic_write_text
 
 TSV_NAME = "scannetv2-labels.combined.tsv"
 TSV_COLUMNS = (

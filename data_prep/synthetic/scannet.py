@@ -20,7 +20,7 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .atomic import PathLike, atomic_write_text
+from voxclip.utils.atomic import PathLike, atomic_write_text
 from .labels import TSV_NAME, write_labels_tsv
 from .scene import DEFAULT_SPACING, REALISTIC_SPACING, SyntheticScene, build_scene
 from .sens import SensHeader, encode_color_jpeg, encode_depth_zlib, intrinsic_4x4, write_sens

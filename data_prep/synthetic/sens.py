@@ -16,7 +16,7 @@ from typing import Iterable, Tuple
 
 import numpy as np
 
-from .atomic import PathLike, atomic_open
+from voxclip.utils.atomic import PathLike, atomic_open
 
 COLOR_JPEG, DEPTH_ZLIB_USHORT = 2, 1
 SENS_VERSION = 4

@@ -15,7 +15,7 @@ from typing import Dict, Mapping, Optional, Sequence
 import numpy as np
 from plyfile import PlyData, PlyElement
 
-from .atomic import PathLike, atomic_open, atomic_write_bytes, atomic_write_text
+from voxclip.utils.atomic import PathLike, atomic_open, atomic_write_bytes, atomic_write_text
 
 SEGS_SUFFIX = "_vh_clean_2.0.010000.segs.json"
 PLY_SUFFIX = "_vh_clean_2.ply"

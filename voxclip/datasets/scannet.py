@@ -13,7 +13,7 @@ import numpy as np
 from voxclip.registry import DATASETS
 
 from .base import PointCloudDataset, load_npy
-from .classes import SCANNET_DET_CLASSES, SCANNET_SEG_CLASSES
+from voxclip.classes import SCANNET_DET_CLASSES, SCANNET_SEG_CLASSES
 
 
 class _ScanNetBase(PointCloudDataset):

@@ -15,7 +15,7 @@ import numpy as np
 from voxclip.registry import DATASETS
 
 from .base import PointCloudDataset, load_npy
-from .classes import SUNRGBD_DET_CLASSES
+from voxclip.classes import SUNRGBD_DET_CLASSES
 
 # rgb is stored in [0, 1]; a little slack for float rounding in exports.
 _COLOR_TOL = 1e-3

@@ -6,39 +6,22 @@ every `put` write a sibling temp file, fsync it and `os.replace` it over the des
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Union
 
 from mmengine.fileio.backends import LocalBackend, register_backend
 
-
-def atomic_write_bytes(data: bytes, path: Union[str, Path]) -> None:
-    """Write `data` to `path` so that readers see the old file or the whole new one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+from voxclip.utils.atomic import atomic_write_bytes
 
 
 class AtomicLocalBackend(LocalBackend):
     """LocalBackend whose writes are atomic (temp file + rename)."""
 
     def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
-        atomic_write_bytes(obj, filepath)
+        atomic_write_bytes(filepath, obj)
 
     def put_text(self, obj: str, filepath: Union[str, Path], encoding: str = "utf-8") -> None:
-        atomic_write_bytes(obj.encode(encoding), filepath)
+        atomic_write_bytes(filepath, obj.encode(encoding))
 
 
 def register_atomic_backend() -> None:

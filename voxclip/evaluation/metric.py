@@ -1,9 +1,7 @@
 """mmengine metric wrapping `indoor_map` for configs: `dict(type='IndoorDetMetric')`."""
 from __future__ import annotations
 
-import os
 import pickle
-import tempfile
 from collections.abc import Sequence
 
 from mmengine.evaluator import BaseMetric
@@ -11,6 +9,7 @@ from mmengine.logging import MMLogger
 
 from voxclip.registry import METRICS
 from voxclip.structures.array import to_numpy
+from voxclip.utils.atomic import atomic_open
 
 from .indoor_map import indoor_map, scalar_metrics
 from .pr_curves import save_pr_curves
@@ -75,7 +74,8 @@ class IndoorDetMetric(BaseMetric):
             paths = save_pr_curves(result, self.pr_curve_dir)
             logger.info(f"IndoorDetMetric: wrote {len(paths)} PR curves to {self.pr_curve_dir}")
         if self.out_file:
-            _dump_atomic({"predictions": preds, "ground_truths": gts, "result": result}, self.out_file)
+            with atomic_open(self.out_file) as f:
+                pickle.dump({"predictions": preds, "ground_truths": gts, "result": result}, f)
             logger.info(f"IndoorDetMetric: wrote predictions and results to {self.out_file}")
         logger.info("IndoorDetMetric over %d scenes:\n%s", len(results), format_per_class(result))
         return scalar_metrics(result)
@@ -95,15 +95,3 @@ def format_per_class(result: dict) -> str:
     return "\n".join(rows)
 
 
-def _dump_atomic(obj, path: str) -> None:
-    d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp_", suffix=".pkl")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump(obj, f)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Mapping
+
+from voxclip.utils.atomic import atomic_open
 
 
 def _safe(name: str) -> str:
@@ -42,14 +43,7 @@ def save_pr_curves(result: Mapping, out_dir: str) -> list[str]:
         ax.legend(loc="lower left", fontsize=8)
         fig.tight_layout()
         path = os.path.join(out_dir, f"pr_{_safe(name)}.png")
-        fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".pr_", suffix=".png.tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                fig.savefig(f, format="png")
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        with atomic_open(path) as f:
+            fig.savefig(f, format="png")
         written.append(path)
     return written

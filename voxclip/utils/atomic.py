@@ -1,15 +1,17 @@
-"""Atomic file writes: write to a temp file in the target folder, then ``os.replace``.
+"""Atomic file writes: a sibling temp file, fsync, then `os.replace` onto the final name.
 
-A reader (or a resumed batch job) never sees a half-written file under the final name.
+Readers (and resumed batch jobs) see the old file or the whole new one, never a partial write.
+Standard library and numpy only, so data preparation can use it without torch.
 """
-
 from __future__ import annotations
 
 import contextlib
+import io
+import json
 import os
 import tempfile
 from pathlib import Path
-from typing import BinaryIO, Iterator, Union
+from typing import Any, BinaryIO, Iterator, Union
 
 PathLike = Union[str, os.PathLike]
 
@@ -19,13 +21,15 @@ os.umask(_UMASK)
 
 @contextlib.contextmanager
 def atomic_open(path: PathLike) -> Iterator[BinaryIO]:
-    """Open a binary temp file next to ``path``; rename it onto ``path`` on clean exit."""
+    """Binary temp file next to `path`, renamed onto it on a clean exit, removed on an error."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             yield f
+            f.flush()
+            os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files
         os.replace(tmp, path)
     except BaseException:
@@ -40,7 +44,19 @@ def atomic_write_bytes(path: PathLike, data: bytes) -> None:
 
 
 def atomic_write_text(path: PathLike, text: str, newline: str = "\n") -> None:
-    """Write ``text`` (lines joined with '\\n') with the given line ending, atomically."""
+    """UTF-8 text whose '\\n' line ends are written as `newline` (e.g. '\\r\\n')."""
     if newline != "\n":
         text = text.replace("\n", newline)
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_save_json(path: PathLike, obj: Any, indent: int = 1) -> None:
+    atomic_write_bytes(path, (json.dumps(obj, indent=indent) + "\n").encode("utf-8"))
+
+
+def atomic_save_npy(path: PathLike, array) -> None:
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.save(buf, array, allow_pickle=False)
+    atomic_write_bytes(path, buf.getvalue())

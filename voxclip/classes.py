@@ -1,4 +1,7 @@
-"""Class lists and label-id facts of the supported datasets (see docs/conventions.md)."""
+"""Class lists and label-id facts of the supported datasets (docs/conventions.md).
+
+Plain constants with no imports, so data preparation can use them without torch.
+"""
 
 # ScanNet v2: the 18 detection classes, in benchmark order, with their nyu40 ids.
 SCANNET_DET_CLASSES = (
