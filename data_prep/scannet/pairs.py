@@ -22,11 +22,12 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
+
+from voxclip.utils.atomic import atomic_save_json, atomic_write_bytes
 
 from .axis_alignment import read_axis_alignment
 from .errors import MissingFileError
@@ -38,23 +39,10 @@ META_NAME = "meta.json"
 PathLike = Union[str, os.PathLike]
 
 
-def _atomic_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write_npz_atomic(path: Path, **arrays: np.ndarray) -> None:
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)
-    _atomic_bytes(path, buf.getvalue())
+    atomic_write_bytes(path, buf.getvalue())
 
 
 def find_scan_dirs(raw_root: PathLike, scenes: Optional[List[str]] = None) -> Dict[str, Path]:
@@ -119,7 +107,7 @@ def extract_scene(scan_dir: PathLike, out_dir: PathLike, frame_skip: int = 25,
             "skipped_invalid_pose": reader.skipped_invalid_pose,
             "color_size": list(PAIR_SIZE[::-1]), "depth_size": list(reader.header.depth_size[::-1]),
             "axis_aligned": True}
-    _atomic_bytes(meta_path, json.dumps(meta, indent=1).encode())
+    atomic_save_json(meta_path, meta)
     return meta
 
 
@@ -133,7 +121,7 @@ def write_index(pairs_root: PathLike) -> Dict:
                                                           "frame_skip")}
     index = {"layout": "pairs/<scene>/<frame:06d>.npz", "scenes": scenes,
              "num_pairs": sum(len(s["frames"]) for s in scenes.values())}
-    _atomic_bytes(root / "index.json", json.dumps(index, indent=1).encode())
+    atomic_save_json(root / "index.json", index)
     return index
 
 
