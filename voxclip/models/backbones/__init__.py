@@ -1,0 +1,4 @@
+"""Sparse backbones; importing registers them in voxclip.registry.MODELS."""
+from .srunet import ARCHS, SRUNet, SRUNetOutput
+
+__all__ = ["SRUNet", "SRUNetOutput", "ARCHS"]
