@@ -54,7 +54,8 @@ def write_scene(root, scene_id, seed):
     for name, arr in arrays.items():
         np.save(os.path.join(d, name), arr)
     with open(os.path.join(d, "meta.json"), "w") as f:
-        json.dump(dict(scene_id=scene_id, axis_align_matrix=np.eye(4).tolist(), num_points=len(coord)), f)
+        json.dump(dict(scene_id=scene_id, axis_align_matrix=np.eye(4).tolist(), num_points=len(coord),
+                       box_instance_ids=list(range(1, len(OBJECTS) + 1))), f)
     return arrays
 
 
@@ -175,7 +176,7 @@ def test_sparse_collate_offsets_by_hand(root):
         p = inp["points"][i].tolist()
         assert rows[i].tolist() == [i // 250] + [math.floor(c / VS) for c in p]
     assert inp["voxel_size"].item() == pytest.approx(VS) and inp["voxel_size"].dtype == torch.float32
-    assert len(samples) == 3 and set(samples[0]) == {"gt_boxes", "gt_labels", "instance", "semantic", "meta"}
+    assert len(samples) == 3 and set(samples[0]) == {"gt_boxes", "gt_labels", "gt_instance_ids", "instance", "semantic", "meta"}
     assert samples[1]["instance"] is items[1]["instance"]
     with pytest.raises(ValueError, match="voxel_size"):
         sparse_collate([items[0], dict(items[1], meta=dict(voxel_size=0.2))])
@@ -218,3 +219,18 @@ def test_missing_inputs_give_clear_errors(root, tmp_path):
     (bad / "splits" / "empty.txt").write_text("\n")
     with pytest.raises(ValueError, match="lists no samples"):
         ScanNetDetection(str(bad), "empty", [])
+
+
+def test_box_instance_ids_follow_boxes_through_class_subset(root):
+    # Each box's instance id must name the points whose min/max is that box (checked by brute force).
+    r, scenes = root
+    ds = ScanNetDetection(r, "train", pipeline(100000, train=False), class_names=("table", "chair"))
+    item = ds[0]
+    arr = scenes["scene0000_00"]
+    ids = item["gt_instance_ids"].tolist()
+    assert len(ids) == len(item["gt_boxes"]) == 2
+    assert item["gt_labels"].tolist() == [1, 0]  # chair (file order first) -> 1, table -> 0
+    for box, inst in zip(item["gt_boxes"].numpy(), ids):
+        p = arr["coord.npy"][arr["instance.npy"] == inst].astype(np.float64)
+        np.testing.assert_allclose(box[:3], (p.min(0) + p.max(0)) / 2, atol=1e-5)
+        np.testing.assert_allclose(box[3:6], p.max(0) - p.min(0), atol=1e-5)

@@ -301,3 +301,19 @@ def test_scannet_mode_forward_and_bad_batch():
     del bad["inverse"]
     with pytest.raises(KeyError, match="inverse"):
         model(bad, data["data_samples"], mode="loss")
+
+
+def test_vote_targets_by_instance_match_brute_force():
+    from voxclip.models.heads.votenet.targets import vote_targets
+
+    g = torch.Generator().manual_seed(0)
+    seeds = torch.rand(40, 3, generator=g) * 4
+    seed_inst = torch.randint(0, 4, (40,), generator=g)  # 0 = no instance (floor, wall)
+    boxes = torch.tensor([[1.0, 1, 1, 4, 4, 4, 0], [2.0, 2, 2, 4, 4, 4, 0], [3.0, 3, 1, 1, 1, 1, 0]])
+    box_inst = torch.tensor([3, 1, 0])  # the last box has no instance: nobody votes for it
+    inside, centres = vote_targets(seeds, boxes, seed_inst, box_inst)
+    for s in range(40):
+        for m in range(3):
+            want = bool(seed_inst[s] == box_inst[m] and box_inst[m] > 0)
+            assert bool(inside[s, m]) == want
+    assert torch.equal(centres, boxes[:, :3])

@@ -5,6 +5,7 @@ OUT_ROOT/index.json (optional here; its `class_mean_sizes` goes into metainfo).
 """
 from __future__ import annotations
 
+import json
 import os
 from typing import Sequence
 
@@ -54,9 +55,26 @@ class _ScanNetBase(PointCloudDataset):
                 raise ValueError(f"{os.path.join(d, 'box_labels.npy')}: labels outside [0, "
                                  f"{len(SCANNET_DET_CLASSES)})")
             new = _det_lut(self)[labels] if len(labels) else labels
-            boxes, labels = boxes[new >= 0], new[new >= 0]
+            keep = new >= 0
+            if self.with_instance:
+                results["gt_instance_ids"] = self._box_instance_ids(d, len(boxes))[keep]
+            boxes, labels = boxes[keep], new[keep]
         results["gt_boxes"], results["gt_labels"] = boxes, labels
         return results
+
+    @staticmethod
+    def _box_instance_ids(scene_dir: str, num_boxes: int) -> np.ndarray:
+        """Instance id of each box (meta.json `box_instance_ids`, written by prepare_scannet.py)."""
+        path = os.path.join(scene_dir, "meta.json")
+        try:
+            with open(path, encoding="utf-8") as f:
+                ids = json.load(f)["box_instance_ids"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise ValueError(f"{path}: cannot read box_instance_ids ({type(exc).__name__}: {exc}); "
+                             f"re-run tools/prepare_scannet.py") from exc
+        if len(ids) != num_boxes:
+            raise ValueError(f"{path}: {len(ids)} box_instance_ids for {num_boxes} boxes")
+        return np.asarray(ids, dtype=np.int64).reshape(-1)
 
     def _semantic(self, seg: np.ndarray, scene_dir: str) -> np.ndarray:
         if len(seg) and (seg.min() < -1 or seg.max() >= len(SCANNET_SEG_CLASSES)):

@@ -22,7 +22,8 @@ class PackInputs:
     """Keep only the contract keys and convert them to tensors of the contract dtypes.
 
     Output: points, point_feats, voxel_coords, voxel_feats, inverse, gt_boxes (M,7) float32,
-    gt_labels (M,) int64 (empty when the sample has none), instance / semantic when present, meta.
+    gt_labels (M,) int64 (empty when the sample has none), instance / semantic and gt_instance_ids
+    (M,) when present, meta.
     """
 
     def __call__(self, results: dict) -> dict:
@@ -36,6 +37,11 @@ class PackInputs:
             raise ValueError(f"PackInputs: {len(boxes)} boxes but {len(labels)} labels")
         out["gt_boxes"] = torch.from_numpy(np.ascontiguousarray(boxes))
         out["gt_labels"] = torch.from_numpy(np.ascontiguousarray(labels))
+        if "gt_instance_ids" in results:  # instance id of each box (ScanNet vote targets)
+            ids = np.asarray(results["gt_instance_ids"], dtype=np.int64).reshape(-1)
+            if len(ids) != len(boxes):
+                raise ValueError(f"PackInputs: {len(boxes)} boxes but {len(ids)} gt_instance_ids")
+            out["gt_instance_ids"] = torch.from_numpy(np.ascontiguousarray(ids))
         for k, dt in _OPTIONAL.items():
             if k in results:
                 out[k] = torch.as_tensor(np.ascontiguousarray(results[k])).to(dt).reshape(-1)

@@ -1,6 +1,7 @@
 """VoteNet detector: a sparse voxel backbone (SR-UNet) followed by the VoteNet head."""
 from __future__ import annotations
 
+import torch
 from mmengine.model import BaseModel
 
 from voxclip.registry import MODELS
@@ -51,8 +52,13 @@ class VoteNetDetector(BaseModel):
         if mode == "loss":
             if data_samples is None:
                 raise ValueError("VoteNetDetector: mode='loss' needs data_samples with gt_boxes/gt_labels")
+            point_instance = box_instance = None
+            if all("instance" in s and "gt_instance_ids" in s for s in data_samples):
+                # per-sample point order matches the collated `points` (sparse_collate concatenates)
+                point_instance = torch.cat([torch.as_tensor(s["instance"]).reshape(-1) for s in data_samples])
+                box_instance = [s["gt_instance_ids"] for s in data_samples]
             return self.head.loss(preds, [s["gt_boxes"] for s in data_samples],
-                                  [s["gt_labels"] for s in data_samples])
+                                  [s["gt_labels"] for s in data_samples], point_instance, box_instance)
         if mode == "predict":
             results = self.head.predict(preds, inputs["points"], inputs["point_batch"])
             return predictions_with_ground_truth(results, data_samples)

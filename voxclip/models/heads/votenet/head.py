@@ -70,10 +70,18 @@ class VoteHead(nn.Module):
         preds.update(seed_xyz=seed_xyz, seed_inds=seed_inds, vote_xyz=vote_xyz, agg_xyz=agg_xyz)
         return preds
 
-    def loss(self, preds: dict, gt_boxes: list, gt_labels: list) -> dict:
-        """Weighted losses (keys loss_*) against per-sample gt boxes (M_b, 7) and labels (M_b,)."""
+    def loss(self, preds: dict, gt_boxes: list, gt_labels: list, point_instance: torch.Tensor | None = None,
+             box_instance: list | None = None) -> dict:
+        """Weighted losses (keys loss_*) against per-sample gt boxes (M_b, 7) and labels (M_b,).
+
+        point_instance (N,) over the batch's points and box_instance (B tensors (M_b,)) switch the
+        vote targets from point-in-box to instance membership (see targets.vote_targets).
+        """
+        seed_instance = None
+        if point_instance is not None and box_instance is not None:
+            seed_instance = point_instance.to(preds["seed_inds"].device)[preds["seed_inds"]]
         return votenet_losses(preds, gt_boxes, gt_labels, self.coder, self.near_far,
-                              self.objectness_class_weights, self.loss_weights)
+                              self.objectness_class_weights, self.loss_weights, seed_instance, box_instance)
 
     @torch.no_grad()
     def predict(self, preds: dict, points: torch.Tensor | None = None,

@@ -20,13 +20,16 @@ def _wmean(values: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
 
 def votenet_losses(preds: dict, gt_boxes: list, gt_labels: list, coder: VoteBoxCoder,
                    near_far: tuple = (0.3, 0.6), objectness_weights: tuple = (0.2, 0.8),
-                   loss_weights: dict | None = None) -> dict:
+                   loss_weights: dict | None = None, seed_instance: torch.Tensor | None = None,
+                   box_instance: list | None = None) -> dict:
     """All VoteNet losses for a batch.
 
     Args:
         preds: head outputs (B, ...): seed_xyz, vote_xyz, agg_xyz, objectness_logits, center,
             heading_logits, heading_residual_norm, size_logits, size_residual_norm, sem_logits.
         gt_boxes: B tensors (M_b, 7); gt_labels: B tensors (M_b,).
+        seed_instance: optional (B, S) instance id of each seed; box_instance: optional B tensors
+            (M_b,) instance id of each box. Given both, seeds vote for their own instance's box.
     Returns:
         dict of weighted scalar losses named loss_* (heading terms only with yaw).
     """
@@ -40,7 +43,11 @@ def votenet_losses(preds: dict, gt_boxes: list, gt_labels: list, coder: VoteBoxC
     for b in range(bsz):
         boxes = torch.as_tensor(gt_boxes[b]).to(device=device, dtype=preds["vote_xyz"].dtype).reshape(-1, 7)
         labels = torch.as_tensor(gt_labels[b]).to(device=device, dtype=torch.long).reshape(-1)
-        inside, centres = vote_targets(preds["seed_xyz"][b], boxes)
+        if seed_instance is not None and box_instance is not None:
+            inst = torch.as_tensor(box_instance[b]).to(device=device, dtype=torch.long).reshape(-1)
+            inside, centres = vote_targets(preds["seed_xyz"][b], boxes, seed_instance[b], inst)
+        else:
+            inside, centres = vote_targets(preds["seed_xyz"][b], boxes)
         d, m = vote_distance(preds["vote_xyz"][b], inside, centres)
         vote_d.append(d)
         vote_m.append(m)

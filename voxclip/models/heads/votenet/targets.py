@@ -6,8 +6,14 @@ import torch
 from voxclip.structures.boxes import points_in_boxes
 
 
-def vote_targets(seed_xyz: torch.Tensor, gt_boxes: torch.Tensor):
-    """Which gt boxes each seed lies in (yaw-aware), and the boxes' centres.
+def vote_targets(seed_xyz: torch.Tensor, gt_boxes: torch.Tensor, seed_instance: torch.Tensor | None = None,
+                 box_instance: torch.Tensor | None = None):
+    """Which gt boxes each seed votes for, and the boxes' centres.
+
+    With instance labels (ScanNet: `seed_instance` (S,) per-seed instance id, `box_instance` (M,) the
+    instance of each box), a seed votes for the box of its own instance, as VoteNet does on ScanNet:
+    axis-aligned boxes also contain floor and wall points that carry no clue of the object centre.
+    Without them (SUN RGB-D), membership is point-in-box (yaw-aware).
 
     Args: seed_xyz (S, 3); gt_boxes (M, 7).
     Returns: inside (S, M) bool, centres (M, 3). A seed inside several boxes may vote for any of them
@@ -15,7 +21,10 @@ def vote_targets(seed_xyz: torch.Tensor, gt_boxes: torch.Tensor):
     """
     if gt_boxes.shape[0] == 0:
         return torch.zeros(seed_xyz.shape[0], 0, dtype=torch.bool, device=seed_xyz.device), gt_boxes[:, :3]
-    inside = points_in_boxes(seed_xyz.detach(), gt_boxes.to(seed_xyz.dtype))
+    if seed_instance is not None and box_instance is not None:
+        inside = (seed_instance[:, None] == box_instance[None, :]) & (box_instance[None, :] > 0)
+    else:
+        inside = points_in_boxes(seed_xyz.detach(), gt_boxes.to(seed_xyz.dtype))
     return inside, gt_boxes[:, :3].to(seed_xyz.dtype)
 
 
