@@ -46,19 +46,27 @@ def logged_scalars(work_dir: Path):
 
 
 def test_training_lowers_loss_and_raises_map(prepared_scannet, tmp_path):
-    # Overfit the 6 train scenes; evaluate on them before and after.
-    opts = tiny_options(prepared_scannet, epochs=12, val_split="train")
-    opts = [o for o in opts if not o.startswith("train_cfg.val_interval")]
-    opts += ["train_cfg.val_interval=100", "default_hooks.checkpoint.save_best=None"]
+    # Overfit two train scenes at the demo's 10k points (one iteration per epoch, about 100 s);
+    # evaluate on them before and after.
+    epochs = 500
+    opts = [o for o in tiny_options(prepared_scannet, epochs=epochs, val_split="train")
+            if not o.startswith(("train_cfg.val_interval", "train_dataloader.dataset.pipeline.0",
+                                 "val_dataloader.dataset.pipeline.0"))]  # the demo's 10k points
+    opts += [f"train_cfg.val_interval={epochs + 1}", "default_hooks.checkpoint.save_best=None",
+             f"default_hooks.checkpoint.interval={epochs}", "train_dataloader.dataset.indices=2",
+             "val_dataloader.dataset.indices=2", f"param_scheduler.1.end={epochs}",
+             f"param_scheduler.1.T_max={epochs - 2}"]
     args = train_tool.parse_args([CONFIG, "--work-dir", str(tmp_path), "--cfg-options", *opts])
     runner = train_tool.build_runner(args)
     before = runner.val()
     runner.train()
     after = runner.val()
     rows = logged_scalars(tmp_path)
-    first = sum(r["loss"] for r in rows[:3]) / 3
-    last = sum(r["loss"] for r in rows[-3:]) / 3
-    assert last < 0.7 * first, (first, last)
+    assert len(rows) == epochs
+    first = sum(r["loss"] for r in rows[:5]) / 5
+    last = sum(r["loss"] for r in rows[-5:]) / 5
+    assert last < 0.5 * first, (first, last)
+    # Measured with seed 0: 0.0 -> 0.098 (loss 43 -> 12); an untrained model stays near 0.
     assert after["mAP@0.25"] > before["mAP@0.25"] + 0.05, (before["mAP@0.25"], after["mAP@0.25"])
 
 

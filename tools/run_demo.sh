@@ -18,5 +18,9 @@ step "3/4 training $CFG (work dir $WORK)"
 CKPT="$WORK/$(cat "$WORK/last_checkpoint" | xargs basename)"
 step "4/4 evaluating $CKPT on the validation scenes"
 "$PY" tools/test.py "$CFG" "$CKPT" --work-dir "$WORK" --show-dir "$WORK/eval" \
-    --cfg-options "test_dataloader.dataset.data_root=$OUT" 2>&1 | tee "$WORK/eval.log" | grep -v '^\s*$' | tail -n 25
-echo "[demo] done in $(( $(date +%s) - start ))s; logs and checkpoints in $WORK"
+    --cfg-options "test_dataloader.dataset.data_root=$OUT" > "$WORK/eval.log" 2>&1 \
+    || { tail -n 30 "$WORK/eval.log"; echo "[demo] evaluation failed; full log: $WORK/eval.log" >&2; exit 1; }
+echo "[demo] finished in $(( $(date +%s) - start ))s; logs, checkpoints and PR curves in $WORK"
+echo
+# The table tools/test.py printed last: per-class AP, then the mAP line.
+sed -n '/^class  *AP@0.25  AP@0.5$/,$p' "$WORK/eval.log" | tail -n 30

@@ -62,6 +62,18 @@ def allow_trusted_checkpoints() -> None:
     os.environ.setdefault("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
 
 
+def init_cpu_process_group() -> None:
+    """Join the torchrun process group with gloo on a machine without CUDA.
+
+    mmengine 0.10's `init_dist('pytorch')` always calls `torch.cuda.set_device`, which fails without
+    a GPU; the Runner skips its own init when a process group already exists.
+    """
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group(backend="gloo")
+
+
 def prepare_config(cfg: Config, launcher: str = "none") -> Config:
     """Apply voxclip's run-time settings to `cfg` in place and return it."""
     import_all_modules()
@@ -72,6 +84,11 @@ def prepare_config(cfg: Config, launcher: str = "none") -> Config:
     cfg.launcher = launcher
     if launcher != "none" and not torch.cuda.is_available():
         cfg.setdefault("env_cfg", {}).setdefault("dist_cfg", {})["backend"] = "gloo"
+        init_cpu_process_group()
+        # mmengine's default wrapper passes device_ids=[LOCAL_RANK], which DDP rejects for CPU modules.
+        cfg.setdefault("model_wrapper_cfg", dict(type="MMDistributedDataParallel", device_ids=None,
+                                                 broadcast_buffers=False,
+                                                 find_unused_parameters=cfg.get("find_unused_parameters", False)))
     loader = cfg.get("train_dataloader") or cfg.get("test_dataloader")
     if loader is not None:
         _resolve_mean_sizes(cfg.model, _dataset_cfg(loader))
