@@ -115,3 +115,12 @@ def test_two_process_gloo_ddp(prepared_scannet, tmp_path):
     # 6 train scenes over 2 processes with batch 2: ceil(3 / 2) = 2 iterations per process.
     assert [r["iter"] for r in logged_scalars(tmp_path)] == [1, 2]
     assert (tmp_path / "epoch_1.pth").is_file()
+
+
+def test_amp_without_cuda_is_a_clear_error(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("CUDA present: --amp is valid here")
+    with pytest.raises(SystemExit, match="--amp needs a CUDA device"):
+        train_tool.build_runner(train_tool.parse_args([CONFIG, "--amp", "--work-dir", str(tmp_path)]))

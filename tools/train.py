@@ -46,6 +46,10 @@ def build_runner(args) -> Runner:
     cfg.work_dir = args.work_dir or cfg.get("work_dir") or osp.join(
         "work_dirs", osp.splitext(osp.basename(args.config))[0])
     if args.amp:
+        import torch
+
+        if not torch.cuda.is_available():
+            raise SystemExit("error: --amp needs a CUDA device (mmengine's AmpOptimWrapper); train without it on CPU")
         cfg.optim_wrapper.type = "AmpOptimWrapper"
         cfg.optim_wrapper.setdefault("loss_scale", "dynamic")
     if args.resume == "auto":
