@@ -1,3 +1,3 @@
 """Models: backbones (SR-UNet), point tokenizers and transformers, CLIP wrappers, Text4Point modules,
-heads and detectors; importing registers them."""
-from . import backbones, clip, detectors, heads, text4point, tokenizers, transformers  # noqa: F401
+heads, detectors and segmentors; importing registers them."""
+from . import backbones, clip, detectors, heads, segmentors, text4point, tokenizers, transformers  # noqa: F401

@@ -3,11 +3,12 @@ from .base import PER_POINT_KEYS, Compose, RandomTransform, build_transform
 from .features import HeightFeature, NormalizeColor, PointFeatures
 from .formatting import PackInputs
 from .geometric import RandomFlip, RandomRotateZ, RandomScale, RandomTranslate
+from .point_labels import PointLabelsFromBoxes, PointLabelsFromInstances
 from .sampling import PointSample
 from .voxelize import Voxelize
 
 __all__ = [
     "PER_POINT_KEYS", "Compose", "RandomTransform", "build_transform", "HeightFeature", "NormalizeColor",
-    "PointFeatures", "PackInputs", "RandomFlip", "RandomRotateZ", "RandomScale", "RandomTranslate",
+    "PointFeatures", "PackInputs", "PointLabelsFromBoxes", "PointLabelsFromInstances", "RandomFlip", "RandomRotateZ", "RandomScale", "RandomTranslate",
     "PointSample", "Voxelize",
 ]

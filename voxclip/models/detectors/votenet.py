@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 from mmengine.model import BaseModel
 
+from voxclip.models.text4point.guidance import Text4PointGuidedMixin
 from voxclip.registry import MODELS
 from voxclip.sparse import SparseTensor
 
@@ -11,13 +12,21 @@ from .outputs import predictions_with_ground_truth
 
 
 @MODELS.register_module()
-class VoteNetDetector(BaseModel):
-    """Backbone on voxels, VoteNet head on points.
+class VoteNetDetector(Text4PointGuidedMixin, BaseModel):
+    """Backbone on voxels, VoteNet head on points; optionally language-guided (Text4Point Sec. 3.4).
 
     Args:
         backbone: config of a module mapping SparseTensor -> output with `.features` (SparseTensor
-            on the input coordinates), e.g. dict(type='SRUNet', in_channels=4, out_channels=96, arch='14A').
+            on the input coordinates), e.g. dict(type='SRUNet', in_channels=4, out_channels=96, arch='14A'),
+            or a Text4PointSRUNet (then `text` is required). An `init_cfg=dict(type='Pretrained',
+            checkpoint=PATH, prefix='backbone.', producer=CONFIG)` in it loads pretrained weights in
+            init_weights() (voxclip.models.text4point.guidance).
         head: config of the head, e.g. dict(type='VoteHead', num_classes=18, in_channels=96, mean_sizes=...).
+        text: text source config (PromptLearner / FixedPrompts over the detection class names); its
+            embeddings feed the Text4PointSRUNet's Text Querying Module.
+        aux_loss: dict(weight=1.0, tau=0.07, radius=None, p=inf, label_key='semantic'): adds
+            `loss_text_aux` (Eq. 15-16) from per-point labels `data_samples[i][label_key]` (detection
+            class of each point, -1 none; see PointLabelsFromInstances / PointLabelsFromBoxes).
         data_preprocessor, init_cfg: as mmengine.model.BaseModel.
 
     forward(inputs, data_samples, mode) takes the batch of voxclip.datasets.sparse_collate:
@@ -26,18 +35,20 @@ class VoteNetDetector(BaseModel):
     'tensor' -> the head's raw prediction dict.
     """
 
-    def __init__(self, backbone: dict, head: dict, data_preprocessor: dict | None = None,
-                 init_cfg: dict | None = None):
+    def __init__(self, backbone: dict, head: dict, text: dict | None = None, aux_loss: dict | None = None,
+                 data_preprocessor: dict | None = None, init_cfg: dict | None = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self.backbone = MODELS.build(backbone)
+        self._build_guided_backbone(backbone, text, aux_loss)
         self.head = MODELS.build(head)
 
-    def _head_outputs(self, inputs: dict, data_samples: list | None) -> dict:
+    def _head_outputs(self, inputs: dict, data_samples: list | None, keep: dict | None = None) -> dict:
         for key in ("feats", "coords", "points", "point_batch", "inverse"):
             if key not in inputs:
                 raise KeyError(f"VoteNetDetector: batch inputs lack '{key}' (see docs/architecture.md)")
         x = SparseTensor(inputs["feats"], inputs["coords"])
-        out = self.backbone(x)
+        out, text = self._run_backbone(x)
+        if keep is not None:
+            keep.update(out=out, text=text)
         feats = out.features if hasattr(out, "features") else out
         voxel_feats = feats.feats if isinstance(feats, SparseTensor) else feats
         if voxel_feats.shape[0] != x.coords.shape[0]:
@@ -46,7 +57,8 @@ class VoteNetDetector(BaseModel):
         return self.head(voxel_feats, inputs["points"], inputs["point_batch"], inputs["inverse"], batch_size)
 
     def forward(self, inputs: dict, data_samples: list | None = None, mode: str = "tensor"):
-        preds = self._head_outputs(inputs, data_samples)
+        backbone = {}
+        preds = self._head_outputs(inputs, data_samples, backbone)
         if mode == "tensor":
             return preds
         if mode == "loss":
@@ -57,8 +69,10 @@ class VoteNetDetector(BaseModel):
                 # per-sample point order matches the collated `points` (sparse_collate concatenates)
                 point_instance = torch.cat([torch.as_tensor(s["instance"]).reshape(-1) for s in data_samples])
                 box_instance = [s["gt_instance_ids"] for s in data_samples]
-            return self.head.loss(preds, [s["gt_boxes"] for s in data_samples],
-                                  [s["gt_labels"] for s in data_samples], point_instance, box_instance)
+            losses = self.head.loss(preds, [s["gt_boxes"] for s in data_samples],
+                                    [s["gt_labels"] for s in data_samples], point_instance, box_instance)
+            losses.update(self._text_aux_losses(backbone["out"], backbone["text"], inputs, data_samples))
+            return losses
         if mode == "predict":
             results = self.head.predict(preds, inputs["points"], inputs["point_batch"])
             return predictions_with_ground_truth(results, data_samples)

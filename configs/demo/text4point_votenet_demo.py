@@ -1,0 +1,47 @@
+# Demo-size Text4Point fine-tuning: the demo VoteNet (votenet_srunet_demo.py) on a tiny
+# Text4PointSRUNet (embed_dim 32) guided by a prompt learner over a tiny RANDOM CLIP, with the
+# auxiliary text loss; the backbone starts from the demo pretraining run. Prepare with
+#   python tools/make_random_clip.py data/demo_clip/tiny_rn_clip.pt --model-cfg tiny
+#   python tools/train.py configs/demo/text4point_pretrain_demo.py      # -> pretrained below
+#   python tools/train.py configs/demo/text4point_votenet_demo.py
+_base_ = ["./votenet_srunet_demo.py"]
+
+pretrained = "work_dirs/text4point_pretrain_demo/epoch_10.pth"
+pretrain_config = "configs/demo/text4point_pretrain_demo.py"
+clip_weights = "data/demo_clip/tiny_rn_clip.pt"
+# voxclip.models.clip.tiny.TINY_RN_CLIP_CFG (configs cannot import; a test checks they agree)
+tiny_clip_cfg = dict(
+    embed_dim=32,
+    vision_cfg=dict(image_size=64, layers=(1, 1, 1, 1), width=8, head_width=128, patch_size=None),
+    text_cfg=dict(context_length=77, vocab_size=49408, width=32, heads=2, layers=1),
+)
+text_class_names = (
+    "cabinet", "bed", "chair", "sofa", "table", "door", "window", "bookshelf", "picture", "counter",
+    "desk", "curtain", "refrigerator", "shower curtain", "toilet", "sink", "bathtub", "garbage bin",
+)
+num_points = 10000
+voxel_size = 0.05
+
+train_pipeline = [
+    dict(type="PointSample", num_points=num_points),
+    dict(type="PointLabelsFromInstances"),  # detection class per point (aux-loss pseudo labels)
+    dict(type="RandomFlip", prob_x=0.5, prob_y=0.5, heading=False),
+    dict(type="RandomRotateZ", degrees=5.0, box_mode="enclose"),
+    dict(type="RandomScale", scale_range=(0.9, 1.1)),
+    dict(type="NormalizeColor", mean=(109.8, 97.2, 83.8), std=256.0),
+    dict(type="HeightFeature", percentile=0.99),
+    dict(type="PointFeatures", keys=("colors", "height")),
+    dict(type="Voxelize", voxel_size=voxel_size),
+    dict(type="PackInputs"),
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline, with_instance=True))
+
+model = dict(
+    backbone=dict(
+        _delete_=True, type="Text4PointSRUNet", in_channels=4, out_channels=64, arch="tiny", embed_dim=32,
+        init_cfg=dict(type="Pretrained", checkpoint=pretrained, prefix="backbone.", producer=pretrain_config)),
+    text=dict(type="PromptLearner", class_names=text_class_names, n_ctx=8,
+              text_encoder=dict(type="CLIPTextEncoder", model_name="RN50", model_cfg=tiny_clip_cfg,
+                                weights=clip_weights)),
+    aux_loss=dict(weight=1.0, tau=0.07),
+)
