@@ -1,7 +1,6 @@
 # ScanNet v2 semantic segmentation (20 classes, -1 ignore), prepared by tools/prepare_scannet.py.
-# Text4Point App. B.1: 5 cm voxels, flips, rotation, scaling, colour augmentation (colour jitter is
-# not implemented here). Training samples points (PointSample); evaluation uses every point of the
-# scene (no PointSample), so the metric is on the full scene.
+# Text4Point App. B.1: 5 cm voxels, flips, rotation, scaling, colour jitter. Training samples points
+# (PointSample); evaluation uses every point of the scene, so the metric is on the full scene.
 dataset_type = "ScanNetSegmentation"
 data_root = "data/scannet"
 class_names = (
@@ -17,6 +16,7 @@ train_pipeline = [
     dict(type="RandomFlip", prob_x=0.5, prob_y=0.5, heading=False),
     dict(type="RandomRotateZ", degrees=180.0, box_mode="enclose"),
     dict(type="RandomScale", scale_range=(0.9, 1.1)),
+    dict(type="RandomColorJitter"),
     dict(type="NormalizeColor", mean=(109.8, 97.2, 83.8), std=256.0),
     dict(type="HeightFeature", percentile=0.99),
     dict(type="PointFeatures", keys=("colors", "height")),

@@ -1,5 +1,6 @@
 """Registered, composable sample transforms (numpy during augmentation, tensors after PackInputs)."""
 from .base import PER_POINT_KEYS, Compose, RandomTransform, build_transform
+from .color import RandomColorJitter
 from .features import HeightFeature, NormalizeColor, PointFeatures
 from .formatting import PackInputs
 from .geometric import RandomFlip, RandomRotateZ, RandomScale, RandomTranslate
@@ -9,6 +10,6 @@ from .voxelize import Voxelize
 
 __all__ = [
     "PER_POINT_KEYS", "Compose", "RandomTransform", "build_transform", "HeightFeature", "NormalizeColor",
-    "PointFeatures", "PackInputs", "PointLabelsFromBoxes", "PointLabelsFromInstances", "RandomFlip", "RandomRotateZ", "RandomScale", "RandomTranslate",
+    "PointFeatures", "PackInputs", "RandomColorJitter", "PointLabelsFromBoxes", "PointLabelsFromInstances", "RandomFlip", "RandomRotateZ", "RandomScale", "RandomTranslate",
     "PointSample", "Voxelize",
 ]
