@@ -33,6 +33,7 @@ train_pipeline = [
     dict(type="RandomFlip", prob_x=0.5, prob_y=0.5, heading=False),
     dict(type="RandomRotateZ", degrees=180.0, box_mode="enclose"),
     dict(type="RandomScale", scale_range=(0.9, 1.1)),
+    dict(type="RandomColorJitter"),
     dict(type="NormalizeColor", mean=(109.8, 97.2, 83.8), std=256.0),
     dict(type="HeightFeature", percentile=0.99),
     dict(type="PointFeatures", keys=("colors", "height")),
