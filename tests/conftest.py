@@ -1,4 +1,6 @@
-"""Shared fixtures: small synthetic ScanNet-format scenes, raw and prepared, made once per session."""
+"""Shared fixtures, made once per session: small synthetic ScanNet-format scenes (prepared, and as
+Text4Point 2D-3D pairs) and a tiny random CLIP file."""
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,3 +17,26 @@ def prepared_scannet(tmp_path_factory) -> Path:
     result = prepare(root / "raw", root / "prepared", workers=1, progress=False, log=lambda msg: None)
     assert not result.failed, result.failed
     return root / "prepared"
+
+
+@pytest.fixture(scope="session")
+def tiny_clip(tmp_path_factory) -> str:
+    """A random tiny ResNet CLIP written by tools/make_random_clip.py (model_cfg TINY_RN_CLIP_CFG)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    from make_random_clip import make_random_clip
+
+    return str(make_random_clip(str(tmp_path_factory.mktemp("clip") / "tiny_rn_clip.pt"), "tiny", seed=0))
+
+
+@pytest.fixture(scope="session")
+def pairs_root(tmp_path_factory) -> Path:
+    """2 synthetic scenes x 6 frames (small colour/depth), pairs of every 2nd frame."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    import extract_scannet_pairs as tool
+    from data_prep.synthetic.scannet import make_scannet_demo
+
+    root = tmp_path_factory.mktemp("t4p")
+    make_scannet_demo(root / "raw", 2, 5, num_test_scenes=0, frames=6, color_size=(160, 120),
+                      depth_size=(80, 60), progress=False)
+    assert tool.main([str(root / "raw"), str(root / "out"), "--frame-skip", "2", "--no-progress"]) == 0
+    return root / "out"

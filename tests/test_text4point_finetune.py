@@ -8,12 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 
-import voxclip.datasets.transforms.point_labels  # noqa: F401  (registers the transforms)
-import voxclip.evaluation.seg_metric  # noqa: F401
-import voxclip.models  # noqa: F401
-import voxclip.models.segmentors  # noqa: F401
+import voxclip.evaluation  # noqa: F401  (registers the metrics)
+import voxclip.models  # noqa: F401  (registers the models)
 from voxclip.datasets import ScanNetDetection, sparse_collate
 from voxclip.datasets.transforms.point_labels import PointLabelsFromBoxes, PointLabelsFromInstances
 from voxclip.evaluation.seg_metric import SegMetric, confusion_matrix
@@ -26,15 +23,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))
 
 import train as train_tool  # noqa: E402
-from make_random_clip import make_random_clip  # noqa: E402
 
 DET_CONFIG = str(REPO / "configs/demo/text4point_votenet_demo.py")
 SEG_CONFIG = str(REPO / "configs/demo/text4point_seg_demo.py")
-
-
-@pytest.fixture(scope="module")
-def tiny_clip(tmp_path_factory):
-    return str(make_random_clip(str(tmp_path_factory.mktemp("clip") / "tiny.pt"), "tiny", seed=0))
 
 
 def text_cfg(clip_path, names):
@@ -338,3 +329,36 @@ def test_demo_pretraining_checkpoint_fits_demo_finetune_backbone(tmp_path, tiny_
     info = load_pretrained_backbone(backbone, str(path))
     assert info["missing"] == [] and info["mismatched"] == [] and info["unexpected"] == []
     assert len(info["loaded"]) == len(backbone.state_dict())
+
+
+def test_pretrain_then_finetune_chain(pairs_root, prepared_scannet, tiny_clip, tmp_path):
+    """The real chain: tools/train.py on the pretraining demo config writes a checkpoint; the
+    detection fine-tuning config initialises its backbone from it (every tensor equal) and trains."""
+    pre_dir, ft_dir = tmp_path / "pretrain", tmp_path / "finetune"
+    pre_cfg = str(REPO / "configs/demo/text4point_pretrain_demo.py")
+    train_tool.main([pre_cfg, "--work-dir", str(pre_dir), "--cfg-options",
+                     f"train_dataloader.dataset.data_root={pairs_root}", "train_dataloader.num_workers=0",
+                     "train_dataloader.persistent_workers=False", "train_dataloader.batch_size=2",
+                     f"model.image_encoder.weights={tiny_clip}", f"model.text.text_encoder.weights={tiny_clip}",
+                     "model.max_pairs=256", "train_cfg.max_epochs=2", "default_hooks.checkpoint.interval=2",
+                     "randomness.seed=0"])
+    ckpt = pre_dir / "epoch_2.pth"
+    saved = torch.load(ckpt, map_location="cpu", weights_only=False)["state_dict"]
+
+    epochs = 3
+    opts = _loader_opts(prepared_scannet) + [
+        f"model.backbone.init_cfg.checkpoint={ckpt}", f"model.text.text_encoder.weights={tiny_clip}",
+        "train_dataloader.dataset.pipeline.0.num_points=3000", "val_dataloader.dataset.pipeline.0.num_points=3000",
+        "model.head.num_seeds=256", "model.head.num_proposals=64", f"param_scheduler.1.end={epochs}",
+        f"param_scheduler.1.T_max={epochs - 2}"]
+    runner = _run(DET_CONFIG, opts, ft_dir, epochs)
+    runner.model.init_weights()
+    state = runner.model.backbone.state_dict()
+    assert set(state) == {k[len("backbone."):] for k in saved if k.startswith("backbone.")}
+    for k, v in state.items():
+        assert torch.equal(v, saved[f"backbone.{k}"]), k
+    runner.train()
+    rows = _losses(ft_dir)
+    assert len(rows) == epochs and all(math.isfinite(r["loss"]) and "loss_text_aux" in r for r in rows)
+    after = runner.model.backbone.state_dict()
+    assert not torch.equal(after["tqm.fc_expand.weight"], saved["backbone.tqm.fc_expand.weight"])

@@ -2,7 +2,8 @@
 from . import transforms  # noqa: F401  (registers TRANSFORMS)
 from .base import PointCloudDataset, load_npy
 from .collate import sparse_collate
+from .rgbd_pairs import RGBDPairs, rgbd_pairs_collate
 from .scannet import ScanNetDetection, ScanNetSegmentation
 from .sunrgbd import SUNRGBDDetection  # noqa: F401
 
-__all__ = ["PointCloudDataset", "load_npy", "sparse_collate", "ScanNetDetection", "ScanNetSegmentation"]
+__all__ = ["PointCloudDataset", "load_npy", "sparse_collate", "RGBDPairs", "rgbd_pairs_collate", "ScanNetDetection", "ScanNetSegmentation"]

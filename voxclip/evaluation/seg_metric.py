@@ -1,7 +1,6 @@
 """Semantic segmentation metric: confusion matrix -> mIoU, mAcc, overall accuracy, per-class IoU.
 
-Registered as ``dict(type='SegMetric')``; not imported by ``voxclip.evaluation`` yet, so configs
-add ``custom_imports = dict(imports=['voxclip.evaluation.seg_metric'])``.
+Registered as ``dict(type='SegMetric')``.
 """
 from __future__ import annotations
 

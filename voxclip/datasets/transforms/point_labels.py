@@ -7,9 +7,6 @@ is a per-point key, so PointSample / flips / rotations keep it aligned, and Pack
 sparse_collate carry it into ``data_samples[i]['semantic']``. Put the transform after PointSample
 (cheaper) and anywhere before PackInputs; in detection pipelines ``semantic`` then means "detection
 class of the point", not the 20 segmentation classes (do not combine with ``with_semantic=True``).
-
-This module is not imported by ``voxclip.datasets.transforms``; configs add
-``custom_imports = dict(imports=['voxclip.datasets.transforms.point_labels'])``.
 """
 from __future__ import annotations
 

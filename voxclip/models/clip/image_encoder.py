@@ -6,7 +6,6 @@ al. 2022; DenseCLIP's dense branch), which puts each position in the joint image
 """
 from __future__ import annotations
 
-import logging
 
 import numpy as np
 import torch
@@ -15,11 +14,10 @@ from torch import nn
 
 from voxclip.registry import MODELS
 
-from .loader import build_open_clip, load_open_clip
+from .loader import open_clip_from_config
 
 __all__ = ["CLIPDenseImageEncoder", "CLIP_MEAN", "CLIP_STD", "normalize_images"]
 
-logger = logging.getLogger(__name__)
 
 # OpenAI CLIP's preprocessing statistics (RGB, on [0, 1] images).
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -77,12 +75,7 @@ class CLIPDenseImageEncoder(nn.Module):
     def __init__(self, model_name: str = "RN50", model_cfg: dict | None = None, weights: str | None = None,
                  quick_gelu: bool = True):
         super().__init__()
-        if weights is None:
-            logger.warning("CLIPDenseImageEncoder: no weights given -> RANDOM CLIP image tower "
-                           "(only meaningful for tests and demos)")
-            clip = build_open_clip(model_name, model_cfg, quick_gelu)
-        else:
-            clip = load_open_clip(weights, model_name, model_cfg, quick_gelu)
+        clip = open_clip_from_config("CLIPDenseImageEncoder", model_name, model_cfg, weights, quick_gelu)
         visual = clip.visual
         if not hasattr(visual, "attnpool") or not hasattr(visual, "layer4"):
             raise TypeError(f"CLIPDenseImageEncoder needs a ResNet-style CLIP (open_clip ModifiedResNet, e.g. "

@@ -14,7 +14,7 @@ import zipfile
 import torch
 from torch import nn
 
-__all__ = ["build_open_clip", "load_open_clip", "build_open_clip_visual", "load_open_clip_visual",
+__all__ = ["build_open_clip", "load_open_clip", "open_clip_from_config", "build_open_clip_visual", "load_open_clip_visual",
            "download_hint", "DOWNLOAD_HINT", "DEFAULT_WEIGHTS"]
 
 logger = logging.getLogger(__name__)
@@ -99,6 +99,16 @@ def load_open_clip(weights: str, model_name: str = "RN50", model_cfg: dict | Non
                            f"(quick_gelu={quick_gelu}): {str(exc).splitlines()[0]}") from exc
     logger.info("loaded CLIP %s from %s", model_name if model_cfg is None else "(model_cfg)", weights)
     return model
+
+
+def open_clip_from_config(owner: str, model_name: str = "RN50", model_cfg: dict | None = None,
+                          weights: str | None = None, quick_gelu: bool = True) -> nn.Module:
+    """The whole CLIP from the local file ``weights``, or RANDOM weights when it is None (tests and
+    demos only; ``owner`` names the module in the warning)."""
+    if weights is None:
+        logger.warning("%s: no weights given -> RANDOM CLIP (only meaningful for tests and demos)", owner)
+        return build_open_clip(model_name, model_cfg, quick_gelu)
+    return load_open_clip(weights, model_name, model_cfg, quick_gelu)
 
 
 def build_open_clip_visual(model_name: str = "ViT-B-16", model_cfg: dict | None = None,

@@ -8,7 +8,6 @@ point_encoder.py).
 from __future__ import annotations
 
 import functools
-import logging
 from typing import Sequence
 
 import torch
@@ -16,11 +15,10 @@ from torch import nn
 
 from voxclip.registry import MODELS
 
-from .loader import build_open_clip, load_open_clip
+from .loader import open_clip_from_config
 
 __all__ = ["CLIPTextEncoder", "clip_tokenizer"]
 
-logger = logging.getLogger(__name__)
 
 
 @functools.lru_cache(maxsize=4)
@@ -54,12 +52,7 @@ class CLIPTextEncoder(nn.Module):
     def __init__(self, model_name: str = "RN50", model_cfg: dict | None = None, weights: str | None = None,
                  quick_gelu: bool = True):
         super().__init__()
-        if weights is None:
-            logger.warning("CLIPTextEncoder: no weights given -> RANDOM CLIP text tower "
-                           "(only meaningful for tests and demos)")
-            clip = build_open_clip(model_name, model_cfg, quick_gelu)
-        else:
-            clip = load_open_clip(weights, model_name, model_cfg, quick_gelu)
+        clip = open_clip_from_config("CLIPTextEncoder", model_name, model_cfg, weights, quick_gelu)
         pool_type = getattr(clip, "text_pool_type", "argmax")
         if pool_type != "argmax":
             # encode_token_embeddings pools at the EOT index, which is what 'argmax' does for CLIP's tokenizer.

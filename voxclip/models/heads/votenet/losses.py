@@ -37,7 +37,7 @@ def votenet_losses(preds: dict, gt_boxes: list, gt_labels: list, coder: VoteBoxC
     bsz, p = preds["agg_xyz"].shape[:2]
     device = preds["agg_xyz"].device
     vote_d, vote_m = [], []
-    obj_label, obj_mask, assign_all = [], [], []
+    obj_label, obj_mask = [], []
     ctr_d1, ctr_d2, box_mask = [], [], []
     tgt = {k: [] for k in ("heading_class", "heading_residual", "size_class", "size_residual", "label")}
     for b in range(bsz):

@@ -1,0 +1,43 @@
+# Demo-size Text4Point pre-training on the synthetic ScanNet-format scenes (tiny SR-UNet, tiny
+# RANDOM CLIP, 5 cm voxels, 10 epochs); a few minutes on 2 CPU cores. Its epoch_10.pth initialises
+# the demo fine-tuning config (configs/demo/text4point_votenet_demo.py). Prepare with
+#   python tools/make_demo_data.py data/demo_raw                      # 48 scenes, 10 frames each
+#   python tools/extract_scannet_pairs.py data/demo_raw data/demo_pairs --frame-skip 10
+#   python tools/make_random_clip.py data/demo_clip/tiny_rn_clip.pt --model-cfg tiny
+#   python tools/train.py configs/demo/text4point_pretrain_demo.py
+# The random CLIP gives meaningless targets: the demo shows that the pipeline runs and the losses
+# fall, not a useful pretrained model.
+_base_ = ["../text4point/pretrain_srunet34c_scannet_pairs.py"]
+
+data_root = "data/demo_pairs"
+clip_weights = "data/demo_clip/tiny_rn_clip.pt"
+voxel_size = 0.05
+max_epochs = 10
+# voxclip.models.clip.tiny.TINY_RN_CLIP_CFG (configs cannot import it; a test checks they agree)
+tiny_clip_cfg = dict(
+    embed_dim=32,
+    vision_cfg=dict(image_size=64, layers=(1, 1, 1, 1), width=8, head_width=128, patch_size=None),
+    text_cfg=dict(context_length=77, vocab_size=49408, width=32, heads=2, layers=1),
+)
+
+train_dataloader = dict(
+    batch_size=4, num_workers=1, persistent_workers=True,
+    # split=None: every extracted scene (the pairs folder has no splits/ of its own)
+    dataset=dict(data_root=data_root, split=None, voxel_size=voxel_size, max_points=20000),
+)
+
+model = dict(
+    backbone=dict(in_channels=4, out_channels=64, arch="tiny", embed_dim=32),
+    image_encoder=dict(model_name="RN50", model_cfg=tiny_clip_cfg, weights=clip_weights),
+    text=dict(text_encoder=dict(model_name="RN50", model_cfg=tiny_clip_cfg, weights=clip_weights)),
+    decoder2d=dict(channels=(32, 32, 16, 16, 16, 16)),
+    depth_head=dict(hidden=16),
+    corr_tol=0.04,  # 5 cm voxels: a centre is up to 2.5 cm off the surface along the ray
+    max_pairs=1024,
+)
+
+optim_wrapper = dict(optimizer=dict(lr=0.05))
+param_scheduler = [dict(type="StepLR", by_epoch=False, step_size=25, gamma=0.99)]
+train_cfg = dict(max_epochs=max_epochs)
+default_hooks = dict(logger=dict(interval=5), checkpoint=dict(interval=5, max_keep_ckpts=2))
+log_processor = dict(window_size=5)
