@@ -218,13 +218,38 @@ def test_normalize_images():
 
 # (c) frozen --------------------------------------------------------------------------------------
 
+def _tensors(module):
+    """Every parameter and buffer by name (state_dict leaves a frozen tower's weights out)."""
+    return dict(list(module.named_parameters()) + list(module.named_buffers()))
+
+
+def test_frozen_towers_stay_out_of_checkpoints_and_load_back(clip_file):
+    path, ref = clip_file
+    parent = nn.Module()
+    parent.enc = CLIPTextEncoder(model_cfg=TINY, weights=path)
+    parent.head = nn.Linear(32, 2)
+    sd = parent.state_dict()
+    assert set(sd) == {"head.weight", "head.bias"}
+    other = nn.Module()
+    other.enc = CLIPTextEncoder(model_cfg=TINY)  # random weights: loading must not touch them
+    other.head = nn.Linear(32, 2)
+    random_w = other.enc.token_embedding.weight.clone()
+    other.load_state_dict(sd, strict=True)
+    assert torch.equal(other.head.weight, parent.head.weight)
+    assert torch.equal(other.enc.token_embedding.weight, random_w)
+    learner = PromptLearner(parent.enc, ["chair", "table"], n_ctx=4)
+    assert not any(k.startswith("text_encoder.") for k in learner.state_dict()) and "ctx" in learner.state_dict()
+    kept = CLIPTextEncoder(model_cfg=TINY, weights=path, save_weights=True).state_dict()
+    assert torch.equal(kept["token_embedding.weight"], ref.state_dict()["token_embedding.weight"])
+
+
 def test_image_encoder_frozen_through_parent_training(clip_file):
     path, _ = clip_file
     parent = nn.Module()
     parent.enc = CLIPDenseImageEncoder(model_cfg=TINY, weights=path)
     parent.head = nn.Conv2d(32, 4, 1)
     x = _images(2, 96, 128)
-    before = copy.deepcopy(parent.enc.state_dict())
+    before = copy.deepcopy(_tensors(parent.enc))
     eval_out = parent.enc(x).clone()
     parent.train()
     assert parent.head.training and not any(m.training for m in parent.enc.modules())
@@ -238,7 +263,8 @@ def test_image_encoder_frozen_through_parent_training(clip_file):
         opt.step()
     assert torch.equal(out, eval_out)  # BN used running statistics, as in eval
     assert not torch.equal(parent.head.weight, head_w)
-    after = parent.enc.state_dict()
+    after = _tensors(parent.enc)
+    assert len(before) > 10
     for k, v in before.items():  # weights and BN running_mean / running_var / num_batches_tracked
         assert torch.equal(after[k], v), k
 
@@ -262,7 +288,7 @@ def test_tokenizer_offline_and_known_ids(clip_file, monkeypatch):
 
 def test_token_embeddings_reproduce_open_clip_encode_text(clip_file):
     path, ref = clip_file
-    enc = CLIPTextEncoder(model_cfg=TINY, weights=path)
+    enc = CLIPTextEncoder(model_cfg=TINY, weights=path, save_weights=True)
     assert (enc.embed_dim, enc.width, enc.context_length) == (32, 32, 77)
     assert not enc.training and not any(p.requires_grad for p in enc.parameters())
     assert set(enc.state_dict()) == {k for k in ref.state_dict() if not k.startswith("visual.")
@@ -317,7 +343,7 @@ def test_prompt_learner_layout(clip_file):
     assert torch.equal(emb[:, 1:6], pl.ctx.detach().expand(3, -1, -1))
     ref = pl.text_encoder.token_embedding(pl.tokens)
     assert torch.equal(emb[:, :1], ref[:, :1]) and torch.equal(emb[:, 6:], ref[:, 6:])
-    assert set(pl.state_dict()) == {"ctx"} | {f"text_encoder.{k}" for k in pl.text_encoder.state_dict()}
+    assert set(pl.state_dict()) == {"ctx"}  # the frozen tower stays out of checkpoints (clip.frozen)
     with pytest.raises(ValueError, match="context"):
         PromptLearner(pl.text_encoder, NAMES, n_ctx=73)  # 1 + 73 + 2 ("shower curtain") + 2 > 77
     assert int(PromptLearner(pl.text_encoder, NAMES, n_ctx=72).eot_index.max()) == 76  # just fits

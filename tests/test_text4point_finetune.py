@@ -122,7 +122,9 @@ def test_prompt_ctx_and_tqm_alpha_beta_train_clip_stays_frozen(prepared_scannet,
     ds = ScanNetDetection(prepared_scannet, "train", pipeline=det_pipeline(), with_instance=True)
     batch = sparse_collate([ds[0], ds[1]])
     model = detector(tiny_clip).train()
-    clip_before = {k: v.clone() for k, v in model.text.text_encoder.state_dict().items()}
+    frozen = model.text.text_encoder
+    clip_before = {k: v.clone() for k, v in [*frozen.named_parameters(), *frozen.named_buffers()]}
+    assert len(clip_before) > 5
     assert not any(p.requires_grad for p in model.text.text_encoder.parameters())
     losses = model(**batch, mode="loss")
     assert "loss_text_aux" in losses and torch.isfinite(losses["loss_text_aux"])
@@ -139,7 +141,7 @@ def test_prompt_ctx_and_tqm_alpha_beta_train_clip_stays_frozen(prepared_scannet,
         opt.zero_grad()
         sum(model(**batch, mode="loss").values()).backward()
     assert not torch.equal(model.text.ctx, ctx0) and tqm.alpha.item() != a0 and tqm.beta.item() != b0
-    for k, v in model.text.text_encoder.state_dict().items():
+    for k, v in [*frozen.named_parameters(), *frozen.named_buffers()]:
         assert torch.equal(v, clip_before[k]), k
     # without the aux loss, ctx learns through the TQM alone (beta != 0) from the detection loss
     model = detector(tiny_clip, aux=False, beta_init=0.5).train()

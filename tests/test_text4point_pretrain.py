@@ -11,6 +11,7 @@ import torch
 from voxclip import sparse as sp
 from voxclip.datasets.rgbd_pairs import (PairFileError, RGBDPairs, depth_on_image, load_pair_npz, project,
                                          rgbd_pairs_collate)
+from voxclip.models.clip import TINY_RN_CLIP_CFG
 from voxclip.models.text4point import voxel_pixel_correspondences
 from voxclip.models.text4point.decoder2d import Text4PointDecoder2D, Text4PointDepthHead
 from voxclip.models.text4point.pretrain import (Text4PointPretrainer, lookup_rows, parent_rows, pixel_to_cell,
@@ -198,12 +199,17 @@ def test_depth_loss_masks_zero_depth(pairs_root, tiny_clip):
     assert torch.allclose(model.loss(batch["inputs"], res)["loss_depth"], loss)
 
 
+def _tensors(module):
+    """Every parameter and buffer by name (state_dict leaves a frozen CLIP tower out)."""
+    return list(module.named_parameters()) + list(module.named_buffers())
+
+
 def test_clip_frozen_backbone_learns_and_checkpoint_keys(pairs_root, tiny_clip):
     torch.manual_seed(0)
     model = tiny_model(tiny_clip)
     model.train()
     assert not model.image_encoder.training and model.backbone.training
-    clip_before = {k: v.clone() for k, v in model.image_encoder.state_dict().items()}
+    clip_before = {k: v.clone() for k, v in _tensors(model.image_encoder)}
     text_before = model.text().clone()
     bb_before = {k: v.clone() for k, v in model.backbone.named_parameters()}
     dec_before = {k: v.clone() for k, v in model.decoder2d.named_parameters()}
@@ -215,7 +221,8 @@ def test_clip_frozen_backbone_learns_and_checkpoint_keys(pairs_root, tiny_clip):
     assert 0 < losses["num_pairs_enc"] <= 512 and losses["num_pairs_dec"] == 512
     sum(v for k, v in losses.items() if k.startswith("loss")).backward()
     opt.step()
-    for k, v in model.image_encoder.state_dict().items():  # weights and BN running statistics
+    assert len(clip_before) > 10
+    for k, v in _tensors(model.image_encoder):  # weights and BN running statistics
         assert torch.equal(v, clip_before[k]), k
     assert torch.equal(model.text(), text_before)
     assert all(not p.requires_grad for p in model.image_encoder.parameters())
@@ -229,7 +236,9 @@ def test_clip_frozen_backbone_learns_and_checkpoint_keys(pairs_root, tiny_clip):
     fresh = tiny_model(tiny_clip)
     fresh.load_state_dict(sd, strict=True)
     assert all(torch.equal(v, sd[k]) for k, v in fresh.state_dict().items())
-    assert any(k.startswith("image_encoder.") for k in tiny_model(tiny_clip, save_frozen=True).state_dict())
+    kept = tiny_model(tiny_clip, image_encoder=dict(type="CLIPDenseImageEncoder", model_cfg=TINY_RN_CLIP_CFG,
+                                                   weights=tiny_clip, save_weights=True))
+    assert any(k.startswith("image_encoder.") for k in kept.state_dict())
 
 
 # ---- configs and the training tool -----------------------------------------------------------

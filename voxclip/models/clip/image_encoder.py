@@ -14,6 +14,7 @@ from torch import nn
 
 from voxclip.registry import MODELS
 
+from .frozen import FrozenTower
 from .loader import open_clip_from_config
 
 __all__ = ["CLIPDenseImageEncoder", "CLIP_MEAN", "CLIP_STD", "normalize_images"]
@@ -46,7 +47,7 @@ def normalize_images(images) -> torch.Tensor:
 
 
 @MODELS.register_module()
-class CLIPDenseImageEncoder(nn.Module):
+class CLIPDenseImageEncoder(FrozenTower):
     """Frozen CLIP ModifiedResNet: normalised images (B, 3, H, W) -> dense features (B, D, h, w).
 
     h, w = the /32 map size, rounded down (240x320 -> 7x10; 64x64 -> 2x2). D = CLIP embed_dim
@@ -70,11 +71,12 @@ class CLIPDenseImageEncoder(nn.Module):
         weights: local CLIP weights file (see clip.loader). None = RANDOM weights (tests/demos only;
             logged as a warning).
         quick_gelu: activation of the checkpoint (True for OpenAI weights; only the text tower uses it).
+        save_weights: keep the frozen weights in state_dict (default: left out, see clip.frozen).
     """
 
     def __init__(self, model_name: str = "RN50", model_cfg: dict | None = None, weights: str | None = None,
-                 quick_gelu: bool = True):
-        super().__init__()
+                 quick_gelu: bool = True, save_weights: bool = False):
+        super().__init__(save_weights)
         clip = open_clip_from_config("CLIPDenseImageEncoder", model_name, model_cfg, weights, quick_gelu)
         visual = clip.visual
         if not hasattr(visual, "attnpool") or not hasattr(visual, "layer4"):
@@ -85,13 +87,7 @@ class CLIPDenseImageEncoder(nn.Module):
         self.feat_channels = int(visual.attnpool.v_proj.in_features)
         grid = visual.attnpool.positional_embedding.shape[0] - 1
         self.grid_size = int(round(grid ** 0.5))
-        for p in self.parameters():
-            p.requires_grad_(False)
-        super().train(False)
-
-    def train(self, mode: bool = True):
-        # Frozen CLIP: BatchNorm must keep using (and not update) CLIP's running statistics.
-        return super().train(False)
+        self.freeze_()
 
     def forward_features(self, images: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) normalised images -> (B, C, H/32, W/32) layer4 map (C = 2048 for RN50)."""

@@ -15,6 +15,7 @@ from torch import nn
 
 from voxclip.registry import MODELS
 
+from .frozen import FrozenTower
 from .loader import open_clip_from_config
 
 __all__ = ["CLIPTextEncoder", "clip_tokenizer"]
@@ -34,7 +35,7 @@ def clip_tokenizer(context_length: int = 77):
 
 
 @MODELS.register_module()
-class CLIPTextEncoder(nn.Module):
+class CLIPTextEncoder(FrozenTower):
     """Frozen CLIP text transformer: texts or (K, L, width) token embeddings -> (K, D) text embeddings.
 
     Only the text parts of open_clip.CLIP are kept (token_embedding, positional_embedding,
@@ -47,11 +48,12 @@ class CLIPTextEncoder(nn.Module):
         weights: local CLIP weights file (see clip.loader). None = RANDOM weights (tests/demos only;
             logged as a warning).
         quick_gelu: activation of the checkpoint (True for OpenAI weights).
+        save_weights: keep the frozen weights in state_dict (default: left out, see clip.frozen).
     """
 
     def __init__(self, model_name: str = "RN50", model_cfg: dict | None = None, weights: str | None = None,
-                 quick_gelu: bool = True):
-        super().__init__()
+                 quick_gelu: bool = True, save_weights: bool = False):
+        super().__init__(save_weights)
         clip = open_clip_from_config("CLIPTextEncoder", model_name, model_cfg, weights, quick_gelu)
         pool_type = getattr(clip, "text_pool_type", "argmax")
         if pool_type != "argmax":
@@ -69,13 +71,7 @@ class CLIPTextEncoder(nn.Module):
         self.embed_dim = int(proj.out_features if isinstance(proj, nn.Linear)
                              else proj.shape[1] if proj is not None else self.width)
         self.batch_first = bool(getattr(self.transformer, "batch_first", False))
-        for p in self.parameters():
-            p.requires_grad_(False)
-        super().train(False)
-
-    def train(self, mode: bool = True):
-        # Frozen CLIP stays in eval mode (no dropout inside it), whatever its parent does.
-        return super().train(False)
+        self.freeze_()
 
     def tokenize(self, texts: Sequence[str]) -> torch.Tensor:
         """list of K strings -> (K, context_length) int64 CLIP tokens ([SOS] ... [EOT] 0-padding), on CPU.

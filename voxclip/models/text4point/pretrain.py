@@ -34,9 +34,9 @@ the paper's settings match). Eq. 14 builds a (P, P) logit matrix.
 
 Frozen parts: the CLIP image encoder (requires_grad False, always eval: its BatchNorm statistics
 stay CLIP's) and the text embeddings (FixedPrompts holds only a non-persistent buffer).
-Checkpoints: with ``save_frozen=False`` (default) the CLIP image encoder's weights are left out of
-``state_dict()`` (they come from the CLIP file at construction), and ``load_state_dict`` fills them
-back in, so strict loading and mmengine's resume still work. The 3D model is the submodule
+Checkpoints: the CLIP image encoder leaves its weights out of ``state_dict()`` (they come from the
+CLIP file at construction) and fills them back in on load (voxclip.models.clip.frozen), so strict
+loading and mmengine's resume still work. The 3D model is the submodule
 ``backbone``: a fine-tuning model initialises its own ``backbone`` from this checkpoint with the key
 prefix ``backbone.`` (Text4PointSRUNet: SR-UNet keys plus ``tqm.*``).
 """
@@ -56,7 +56,6 @@ from .losses import depth_l1_loss, pixel_voxel_contrastive_loss
 
 __all__ = ["Text4PointPretrainer", "lookup_rows", "parent_rows", "pixel_to_cell", "unique_pairs"]
 
-_FROZEN_PREFIXES = ("image_encoder.",)
 
 
 def _keys(coords: torch.Tensor, low: torch.Tensor, ext: torch.Tensor) -> torch.Tensor:
@@ -141,7 +140,6 @@ class Text4PointPretrainer(BaseModel):
         max_pairs: cap on pairs per batch at each level (None = all).
         feature_stride: pixels per cell of the CLIP map (32), or None for proportional mapping.
         loss_weights: dict with enc, dec, depth (each 1.0 by default).
-        save_frozen: keep the frozen CLIP image encoder in state_dict (default False).
     forward(inputs, data_samples, mode): 'loss' -> dict(loss_enc, loss_dec, loss_depth,
         num_pairs_enc, num_pairs_dec); 'tensor' -> dict(z3d, expanded, bottleneck_coords, z2d,
         h2d, depth); 'predict' -> one dict per sample with its voxels' z3d and its depth map.
@@ -150,7 +148,7 @@ class Text4PointPretrainer(BaseModel):
     def __init__(self, backbone: dict, image_encoder: dict, text: dict, decoder2d: Optional[dict] = None,
                  depth_head: Optional[dict] = dict(type="Text4PointDepthHead"), tau: float = 0.4,
                  corr_tol: float = 0.02, max_pairs: Optional[int] = 4096, feature_stride: Optional[int] = 32,
-                 loss_weights: Optional[dict] = None, save_frozen: bool = False,
+                 loss_weights: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.image_encoder = MODELS.build(image_encoder)
@@ -190,27 +188,6 @@ class Text4PointPretrainer(BaseModel):
             raise ValueError(f"Text4PointPretrainer: unknown loss_weights keys {sorted(unknown)} (enc, dec, depth)")
         w.update(loss_weights or {})
         self.loss_weights = w
-        self.save_frozen = bool(save_frozen)
-        self._register_state_dict_hook(Text4PointPretrainer._drop_frozen)
-        self._register_load_state_dict_pre_hook(self._fill_frozen)
-
-    # ---- frozen parts --------------------------------------------------------------------------
-    def train(self, mode: bool = True):
-        super().train(mode)
-        self.image_encoder.eval()
-        return self
-
-    @staticmethod
-    def _drop_frozen(module, state_dict, prefix, local_metadata):
-        if module.save_frozen:
-            return state_dict
-        for key in [k for k in state_dict if k.startswith(tuple(prefix + p for p in _FROZEN_PREFIXES))]:
-            del state_dict[key]
-        return state_dict
-
-    def _fill_frozen(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs):
-        for name, tensor in self.image_encoder.state_dict(prefix=prefix + "image_encoder.").items():
-            state_dict.setdefault(name, tensor)
 
     # ---- correspondences -----------------------------------------------------------------------
     @torch.no_grad()
