@@ -28,6 +28,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) tools/benchmark_sparse.py
 	$(PY) tools/benchmark_prepare.py
+	$(PY) tools/benchmark_pairs.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -1,6 +1,7 @@
+#!/usr/bin/env python
 """Benchmark: streaming .sens reader vs a read-everything reader (frames/s, peak memory).
 
-    python -m data_prep.scannet.pairs_bench [--frames 600] [--frame-skip 25] [--path X.sens]
+    python tools/benchmark_pairs.py [--frames 600] [--frame-skip 25] [--path X.sens]
 
 Writes a synthetic .sens (ScanNet sizes by default: 1296x968 JPEG colour, 640x480 zlib depth;
 the same encoded frame repeated so that generation is quick) unless ``--path`` is given, then
@@ -16,12 +17,15 @@ import time
 import tracemalloc
 from pathlib import Path
 
+import sys
+
 import numpy as np
 
-from data_prep.synthetic.sens import (SensHeader, encode_color_jpeg, encode_depth_zlib,
-                                      intrinsic_4x4, write_sens)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from .sens import SensReader, read_all_frames_naive
+from data_prep.scannet.sens import SensReader, read_all_frames_naive  # noqa: E402
+from data_prep.synthetic.sens import (SensHeader, encode_color_jpeg, encode_depth_zlib,  # noqa: E402
+                                      intrinsic_4x4, write_sens)
 
 
 def make_bench_sens(path: Path, frames: int, color_size=(1296, 968),
