@@ -7,18 +7,13 @@
 #   python tools/train.py configs/demo/text4point_pretrain_demo.py
 # The random CLIP gives meaningless targets: the demo shows that the pipeline runs and the losses
 # fall, not a useful pretrained model.
-_base_ = ["../text4point/pretrain_srunet34c_scannet_pairs.py"]
+_base_ = ["../text4point/pretrain_srunet34c_scannet_pairs.py", "../_base_/models/tiny_random_clip.py"]
 
 data_root = "data/demo_pairs"
-clip_weights = "data/demo_clip/tiny_rn_clip.pt"
+clip_weights = {{_base_.tiny_clip_weights}}
 voxel_size = 0.05
 max_epochs = 10
-# voxclip.models.clip.tiny.TINY_RN_CLIP_CFG (configs cannot import it; a test checks they agree)
-tiny_clip_cfg = dict(
-    embed_dim=32,
-    vision_cfg=dict(image_size=64, layers=(1, 1, 1, 1), width=8, head_width=128, patch_size=None),
-    text_cfg=dict(context_length=77, vocab_size=49408, width=32, heads=2, layers=1),
-)
+tiny_clip_cfg = {{_base_.tiny_clip_cfg}}  # TINY_RN_CLIP_CFG
 
 train_dataloader = dict(
     batch_size=4, num_workers=1, persistent_workers=True,

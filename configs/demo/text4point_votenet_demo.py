@@ -4,17 +4,12 @@
 #   python tools/make_random_clip.py data/demo_clip/tiny_rn_clip.pt --model-cfg tiny
 #   python tools/train.py configs/demo/text4point_pretrain_demo.py      # -> pretrained below
 #   python tools/train.py configs/demo/text4point_votenet_demo.py
-_base_ = ["./votenet_srunet_demo.py"]
+_base_ = ["./votenet_srunet_demo.py", "../_base_/models/tiny_random_clip.py"]
 
 pretrained = "work_dirs/text4point_pretrain_demo/epoch_10.pth"
 pretrain_config = "configs/demo/text4point_pretrain_demo.py"
-clip_weights = "data/demo_clip/tiny_rn_clip.pt"
-# voxclip.models.clip.tiny.TINY_RN_CLIP_CFG (configs cannot import; a test checks they agree)
-tiny_clip_cfg = dict(
-    embed_dim=32,
-    vision_cfg=dict(image_size=64, layers=(1, 1, 1, 1), width=8, head_width=128, patch_size=None),
-    text_cfg=dict(context_length=77, vocab_size=49408, width=32, heads=2, layers=1),
-)
+clip_weights = {{_base_.tiny_clip_weights}}
+tiny_clip_cfg = {{_base_.tiny_clip_cfg}}  # TINY_RN_CLIP_CFG
 text_class_names = (
     "cabinet", "bed", "chair", "sofa", "table", "door", "window", "bookshelf", "picture", "counter",
     "desk", "curtain", "refrigerator", "shower curtain", "toilet", "sink", "bathtub", "garbage bin",
