@@ -24,3 +24,10 @@ SUNRGBD_DET_CLASSES = (
     "bed", "table", "sofa", "chair", "toilet", "desk", "dresser", "night_stand", "bookshelf",
     "bathtub",
 )
+
+# S3DIS (Stanford3dDataset_v1.2): the 13 semantic classes in the usual order (PointNet's
+# class2label); the annotation class "stairs" is mapped to clutter (data_prep/s3dis/labels.py).
+S3DIS_SEG_CLASSES = (
+    "ceiling", "floor", "wall", "beam", "column", "window", "door", "table", "chair", "sofa",
+    "bookcase", "board", "clutter",
+)

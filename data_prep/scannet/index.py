@@ -6,37 +6,19 @@ serialises concurrent rebuilds so that a slower, staler scan never overwrites a 
 """
 from __future__ import annotations
 
-import contextlib
 import json
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Tuple, Union
+from typing import Any, Dict, List, Tuple, Union
 
 import numpy as np
 
 from voxclip.classes import SCANNET_DET_CLASSES
 
 from .layout import SPLITS
-from voxclip.utils.atomic import atomic_save_json, atomic_write_bytes
+from voxclip.utils.atomic import atomic_save_json, atomic_write_bytes, file_lock
 
-try:
-    import fcntl
-except ImportError:  # not POSIX: no locking
-    fcntl = None
 
 SCENE_KEYS = ("num_points", "num_faces", "num_objects", "num_boxes", "num_annotated_points")
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as f:
-        if fcntl is not None:
-            fcntl.flock(f.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            if fcntl is not None:
-                fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
 def collect_index(out_root: Union[str, Path]) -> Tuple[Dict[str, Any], List[Tuple[str, str]]]:
@@ -84,7 +66,7 @@ def collect_index(out_root: Union[str, Path]) -> Tuple[Dict[str, Any], List[Tupl
 def rebuild_index(out_root: Union[str, Path]) -> Tuple[Dict[str, Any], List[Tuple[str, str]]]:
     """Rescan OUT_ROOT and atomically write `splits/{train,val,test}.txt` and `index.json`."""
     out_root = Path(out_root)
-    with _locked(out_root / ".index.lock"):
+    with file_lock(out_root / ".index.lock"):
         index, problems = collect_index(out_root)
         for split in SPLITS:
             ids = sorted(s for s, e in index["scenes"].items() if e["split"] == split)

@@ -3,7 +3,9 @@ from . import transforms  # noqa: F401  (registers TRANSFORMS)
 from .base import PointCloudDataset, load_npy
 from .collate import sparse_collate
 from .rgbd_pairs import RGBDPairs, rgbd_pairs_collate
+from .s3dis import S3DISSegmentation
 from .scannet import ScanNetDetection, ScanNetSegmentation
 from .sunrgbd import SUNRGBDDetection  # noqa: F401
 
-__all__ = ["PointCloudDataset", "load_npy", "sparse_collate", "RGBDPairs", "rgbd_pairs_collate", "ScanNetDetection", "ScanNetSegmentation"]
+__all__ = ["PointCloudDataset", "load_npy", "sparse_collate", "RGBDPairs", "rgbd_pairs_collate", "ScanNetDetection", "ScanNetSegmentation",
+           "S3DISSegmentation"]

@@ -13,6 +13,11 @@ import tempfile
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator, Union
 
+try:
+    import fcntl
+except ImportError:  # not POSIX: no locking
+    fcntl = None
+
 PathLike = Union[str, os.PathLike]
 
 _UMASK = os.umask(0o022)
@@ -60,3 +65,19 @@ def atomic_save_npy(path: PathLike, array) -> None:
     buf = io.BytesIO()
     np.save(buf, array, allow_pickle=False)
     atomic_write_bytes(path, buf.getvalue())
+
+
+@contextlib.contextmanager
+def file_lock(path: PathLike) -> Iterator[None]:
+    """Exclusive advisory lock on ``path`` (created if missing) for read-modify-write of shared files
+    such as a dataset index written by several workers or array jobs; a no-op where fcntl is missing."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as f:
+        if fcntl is not None:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(f.fileno(), fcntl.LOCK_UN)
