@@ -6,7 +6,7 @@ import torch
 from mmengine.fileio import get_file_backend
 from mmengine.runner.checkpoint import save_checkpoint
 
-from voxclip.engine import format_detection_table, register_atomic_backend
+from voxclip.engine import format_detection_table, format_results_table, register_atomic_backend
 from voxclip.engine.atomic_backend import AtomicLocalBackend
 
 
@@ -45,3 +45,14 @@ def test_detection_table_lists_classes_and_ends_with_map_line():
     assert chair.split()[1:] == ["0.7500", "0.5000"]
     sofa = next(line for line in lines if line.startswith("sofa"))
     assert sofa.split()[1:] == ["-", "-"]
+
+
+def test_results_table_picks_the_segmentation_layout():
+    metrics = {"mIoU": 0.5, "mAcc": 0.625, "aAcc": 0.75, "IoU/wall": 0.75, "IoU/floor": 0.25,
+               "IoU/sink": float("nan")}
+    lines = format_results_table(metrics, ["wall", "floor", "sink", "bed"]).splitlines()
+    assert lines[-1] == "mIoU: 0.5000  mAcc: 0.6250  aAcc: 0.7500"
+    rows = {line.split()[0]: line.split()[1] for line in lines[2:-2]}
+    assert rows == {"wall": "0.7500", "floor": "0.2500", "sink": "-", "bed": "-"}
+    det = {"mAP@0.25": 0.5, "mAP@0.5": 0.25}
+    assert format_results_table(det, ["chair"]).splitlines()[-1] == "mAP@0.25: 0.5000  mAP@0.5: 0.2500"

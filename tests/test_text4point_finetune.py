@@ -2,6 +2,7 @@
 SegMetric, pretrained backbone init, and tiny Runner fine-tuning runs (detection, segmentation)."""
 import json
 import math
+import pickle
 import sys
 from pathlib import Path
 
@@ -157,15 +158,21 @@ def test_prompt_ctx_and_tqm_alpha_beta_train_clip_stays_frozen(prepared_scannet,
 
 
 # -- segmentation metric -----------------------------------------------------------------------
-def test_seg_metric_hand_worked():
+def test_seg_metric_hand_worked(tmp_path):
     gt = np.array([0, 0, 0, 1, 1, 2, 2, 2, -1, -1])
     pred = np.array([0, 0, 1, 1, 2, 2, 2, 0, 1, 2])
     # rows gt, cols pred: [[2,1,0],[0,1,1],[1,0,2]]; the -1 points are ignored
     assert confusion_matrix(pred, gt, 3).tolist() == [[2, 1, 0], [0, 1, 1], [1, 0, 2]]
-    m = SegMetric(class_names=["a", "b", "c"])
-    m.process(None, [dict(pred_semantic=torch.tensor(pred[:5]), gt_semantic=torch.tensor(gt[:5])),
+    m = SegMetric(class_names=["a", "b", "c"], out_file=str(tmp_path / "seg.pkl"))
+    m.process(None, [dict(pred_semantic=torch.tensor(pred[:5]), gt_semantic=torch.tensor(gt[:5]),
+                          meta=dict(scene_id="s0")),
                      dict(pred_semantic=torch.tensor(pred[5:]), gt_semantic=torch.tensor(gt[5:]))])
     r = m.compute_metrics(m.results)
+    with open(tmp_path / "seg.pkl", "rb") as f:
+        saved = pickle.load(f)
+    assert saved["confusion"].tolist() == [[2, 1, 0], [0, 1, 1], [1, 0, 2]]
+    assert [s["scene_id"] for s in saved["samples"]] == ["s0", None]
+    assert saved["samples"][1]["pred_semantic"].tolist() == pred[5:].tolist()
     # IoU a = 2/(3+3-2) = 1/2, b = 1/(2+2-1) = 1/3, c = 2/(3+3-2) = 1/2; Acc 2/3, 1/2, 2/3; aAcc 5/8
     assert r["IoU/a"] == pytest.approx(0.5) and r["IoU/b"] == pytest.approx(1 / 3) and r["IoU/c"] == pytest.approx(0.5)
     assert r["mIoU"] == pytest.approx((0.5 + 1 / 3 + 0.5) / 3)
@@ -284,7 +291,7 @@ def test_tiny_detection_finetune_run(prepared_scannet, tiny_clip, tmp_path):
     assert "mAP@0.5" in metrics
 
 
-def test_tiny_segmentation_finetune_run(prepared_scannet, tiny_clip, tmp_path):
+def test_tiny_segmentation_finetune_run(prepared_scannet, tiny_clip, tmp_path, capsys):
     from mmengine.config import Config
 
     bb = Config.fromfile(SEG_CONFIG).model.backbone.to_dict()
@@ -302,6 +309,21 @@ def test_tiny_segmentation_finetune_run(prepared_scannet, tiny_clip, tmp_path):
     assert last < 0.7 * first, (first, last)  # measured (seed 0): 2.99 -> ~1.5
     metrics = runner.val_loop.run()
     assert 0.0 <= metrics["mIoU"] <= 1.0 and "IoU/wall" in metrics
+    # tools/test.py on the checkpoint: the segmentation table, predictions in --out
+    import test as test_tool
+
+    out = tmp_path / "preds.pkl"
+    capsys.readouterr()
+    tested = test_tool.main([SEG_CONFIG, str(tmp_path / f"epoch_{epochs}.pth"), "--work-dir", str(tmp_path / "test"),
+                             "--out", str(out), "--cfg-options", *_loader_opts(prepared_scannet),
+                             f"model.text.text_encoder.weights={tiny_clip}"])
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last == f"mIoU: {tested['mIoU']:.4f}  mAcc: {tested['mAcc']:.4f}  aAcc: {tested['aAcc']:.4f}"
+    with open(out, "rb") as f:
+        saved = pickle.load(f)
+    assert len(saved["samples"]) == 2 and saved["result"]["mIoU"] == tested["mIoU"]
+    with pytest.raises(SystemExit, match="--show-dir draws detection"):
+        test_tool.main([SEG_CONFIG, str(tmp_path / f"epoch_{epochs}.pth"), "--show-dir", str(tmp_path / "png")])
 
 
 def test_demo_configs_match_tiny_clip():

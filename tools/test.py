@@ -1,11 +1,12 @@
 #!/usr/bin/env python
-"""Evaluate a checkpoint and print the per-class AP table ending in `mAP@0.25: X  mAP@0.5: Y`.
+"""Evaluate a checkpoint and print the per-class table: detection ends in `mAP@0.25: X  mAP@0.5: Y`,
+segmentation in `mIoU: X  mAcc: Y  aAcc: Z`.
 
     python tools/test.py CONFIG CHECKPOINT [--out FILE] [--show-dir DIR] [--sparse-backend NAME]
                          [--cfg-options k=v ...] [--launcher none|pytorch]
 
 `--out` writes the predictions (and ground truth) of every scene as a pickle; `--show-dir` writes
-per-class precision/recall curves and a bird's-eye view of each scene's boxes as PNGs.
+per-class precision/recall curves and a bird's-eye view of each scene's boxes as PNGs (detection).
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from voxclip.engine import format_detection_table, prepare_config, register_atomic_backend  # noqa: E402
+from voxclip.engine import format_results_table, prepare_config, register_atomic_backend  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -58,6 +59,9 @@ def main(argv=None):
     if args.out:
         evaluator.out_file = args.out
     if args.show_dir:
+        if evaluator.get("type") != "IndoorDetMetric":
+            raise SystemExit(f"error: --show-dir draws detection PR curves; {args.config} evaluates with "
+                             f"{evaluator.get('type')}")
         evaluator.pr_curve_dir = args.show_dir
     prepare_config(cfg, args.launcher)
     register_atomic_backend()
@@ -65,7 +69,7 @@ def main(argv=None):
     metrics = runner.test()
     if runner.rank == 0:
         class_names = runner.test_dataloader.dataset.metainfo["classes"]
-        print(format_detection_table(metrics, class_names), flush=True)
+        print(format_results_table(metrics, class_names), flush=True)
     return metrics
 
 

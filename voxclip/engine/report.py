@@ -1,4 +1,5 @@
-"""Human-readable detection results: a per-class AP table ending in the mAP line."""
+"""Human-readable results: per-class tables ending in the headline line (mAP for detection,
+mIoU for segmentation)."""
 from __future__ import annotations
 
 
@@ -28,3 +29,24 @@ def format_detection_table(metrics: dict, class_names) -> str:
     lines.append("-" * (width + 17))
     lines.append(f"mAP@0.25: {_map(metrics, '0.25'):.4f}  mAP@0.5: {_map(metrics, '0.5'):.4f}")
     return "\n".join(lines)
+
+
+def format_segmentation_table(metrics: dict, class_names) -> str:
+    """Per-class IoU rows (classes without ground truth show '-'), then `mIoU: X  mAcc: Y  aAcc: Z`."""
+    width = max(len("class"), *(len(n) for n in class_names))
+    lines = [f"{'class':<{width}}      IoU", "-" * (width + 9)]
+    for name in class_names:
+        v = metrics.get(f"IoU/{name}")
+        lines.append(f"{name:<{width}}  " + ("      -" if v is None or v != v else f"{float(v):7.4f}"))
+    lines.append("-" * (width + 9))
+    lines.append("  ".join(f"{k}: {float(metrics[k]):.4f}" for k in ("mIoU", "mAcc", "aAcc") if k in metrics))
+    return "\n".join(lines)
+
+
+def format_results_table(metrics: dict, class_names) -> str:
+    """The table for whatever the evaluator computed: detection, segmentation, or a plain listing."""
+    if any(k.split("/")[-1] == "mAP@0.25" for k in metrics):
+        return format_detection_table(metrics, class_names)
+    if "mIoU" in metrics:
+        return format_segmentation_table(metrics, class_names)
+    return "\n".join(f"{k}: {v}" for k, v in sorted(metrics.items()))

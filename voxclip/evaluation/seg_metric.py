@@ -4,6 +4,7 @@ Registered as ``dict(type='SegMetric')``.
 """
 from __future__ import annotations
 
+import pickle
 from collections.abc import Sequence
 
 import numpy as np
@@ -12,6 +13,7 @@ from mmengine.logging import MMLogger
 
 from voxclip.registry import METRICS
 from voxclip.structures.array import to_numpy
+from voxclip.utils.atomic import atomic_open
 
 
 def confusion_matrix(pred: np.ndarray, gt: np.ndarray, num_classes: int, ignore_index: int = -1) -> np.ndarray:
@@ -54,6 +56,8 @@ class SegMetric(BaseMetric):
         num_classes: K; default len(class_names) or len(dataset_meta['classes']).
         class_names: names by class id (for the per-class keys ``IoU/<name>``).
         ignore_index: ground-truth label skipped (-1).
+        out_file: if set, a pickle ``{'samples': [{scene_id, pred_semantic, gt_semantic}], 'confusion',
+            'class_names', 'result'}`` is written there (atomically).
         prefix: mmengine key prefix (default None: plain ``mIoU``, so ``save_best='mIoU'`` works).
 
     ``process`` takes SparseSegmentor's predict output: dicts with ``pred_semantic`` (N,) and
@@ -64,8 +68,10 @@ class SegMetric(BaseMetric):
     default_prefix = None
 
     def __init__(self, num_classes: int | None = None, class_names: Sequence[str] | None = None,
-                 ignore_index: int = -1, collect_device: str = "cpu", prefix: str | None = None, **kwargs):
+                 ignore_index: int = -1, out_file: str | None = None, collect_device: str = "cpu",
+                 prefix: str | None = None, **kwargs):
         super().__init__(collect_device=collect_device, prefix=prefix, **kwargs)
+        self.out_file = out_file
         self.class_names = list(class_names) if class_names is not None else None
         self._num_classes = int(num_classes) if num_classes is not None else None
         self.ignore_index = int(ignore_index)
@@ -89,18 +95,29 @@ class SegMetric(BaseMetric):
             missing = [k for k in ("pred_semantic", "gt_semantic") if k not in sample]
             if missing:
                 raise KeyError(f"SegMetric.process: data_samples[{i}] lacks {missing} (have {sorted(sample)})")
+            pred, gt = to_numpy(sample["pred_semantic"]), to_numpy(sample["gt_semantic"])
             # one (K, K) matrix per sample: small to gather across processes, sums exactly
-            self.results.append(confusion_matrix(to_numpy(sample["pred_semantic"]), to_numpy(sample["gt_semantic"]),
-                                                 self.num_classes, self.ignore_index))
+            conf = confusion_matrix(pred, gt, self.num_classes, self.ignore_index)
+            if self.out_file:  # the per-point labels only when asked for (they are large)
+                meta = sample.get("meta") or {}
+                self.results.append((conf, {"scene_id": meta.get("scene_id"), "pred_semantic": pred,
+                                            "gt_semantic": gt}))
+            else:
+                self.results.append(conf)
 
     def compute_metrics(self, results: list) -> dict:
         k = self.num_classes
+        samples = [r[1] for r in results if isinstance(r, tuple)]
+        results = [r[0] if isinstance(r, tuple) else r for r in results]
         conf = np.sum(results, axis=0) if results else np.zeros((k, k), np.int64)
         s = seg_scores(conf)
         names = self._names()
         out = {"mIoU": s["mIoU"], "mAcc": s["mAcc"], "aAcc": s["aAcc"]}
         out.update({f"IoU/{n}": float(v) for n, v in zip(names, s["iou"])})
         lines = [f"{n:>16s}  IoU {100 * iou:6.2f}  Acc {100 * acc:6.2f}" for n, iou, acc in zip(names, s["iou"], s["acc"])]
+        if self.out_file:
+            with atomic_open(self.out_file) as f:
+                pickle.dump({"samples": samples, "confusion": conf, "class_names": names, "result": out}, f)
         MMLogger.get_current_instance().info(
             "SegMetric over %d samples: mIoU %.2f mAcc %.2f aAcc %.2f\n%s", len(results), 100 * s["mIoU"],
             100 * s["mAcc"], 100 * s["aAcc"], "\n".join(lines))
