@@ -124,3 +124,21 @@ def test_amp_without_cuda_is_a_clear_error(tmp_path):
         pytest.skip("CUDA present: --amp is valid here")
     with pytest.raises(SystemExit, match="--amp needs a CUDA device"):
         train_tool.build_runner(train_tool.parse_args([CONFIG, "--amp", "--work-dir", str(tmp_path)]))
+
+
+def test_missing_input_is_one_line_and_non_zero_exit(prepared_scannet, tmp_path):
+    """The tools end bad input with `error: <file>: <problem>` and exit 1, no traceback."""
+    cfg = str(REPO / "configs/demo/text4point_votenet_demo.py")
+    roots = [f"{s}_dataloader.dataset.data_root={prepared_scannet}" for s in ("train", "val", "test")]
+    missing = tmp_path / "no_such_clip.pt"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env.pop("VOXCLIP_DEBUG", None)
+    run = subprocess.run([sys.executable, str(REPO / "tools/train.py"), cfg, "--work-dir", str(tmp_path / "w"),
+                          "--cfg-options", *roots, f"model.text.text_encoder.weights={missing}"],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 1
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: {missing}: CLIP weights file not found") and "Traceback" not in run.stderr
+    run = subprocess.run([sys.executable, str(REPO / "tools/test.py"), CONFIG, str(tmp_path / "none.pth")],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode != 0 and run.stderr.strip().splitlines()[-1] == f"error: {tmp_path / 'none.pth'}: checkpoint not found"

@@ -20,6 +20,7 @@ from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+from voxclip.engine.cli import run_cli  # noqa: E402
 from voxclip.engine import format_results_table, prepare_config, register_atomic_backend  # noqa: E402
 
 
@@ -74,4 +75,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

@@ -19,6 +19,7 @@ from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout too
 
+from voxclip.engine.cli import run_cli  # noqa: E402
 from voxclip.engine import prepare_config, register_atomic_backend  # noqa: E402
 
 
@@ -70,4 +71,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)
