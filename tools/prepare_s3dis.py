@@ -21,7 +21,8 @@ from typing import List, Optional
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a fresh clone
 
 from data_prep.s3dis.index import rebuild_index  # noqa: E402
-from data_prep.s3dis.prepare import default_workers, parse_shard, prepare  # noqa: E402
+from data_prep.batch_cli import add_batch_args, checked_batch_args, report_problems  # noqa: E402
+from data_prep.s3dis.prepare import prepare  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -29,13 +30,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument("raw_root", type=Path, help="Stanford3dDataset_v1.2_Aligned_Version (Area_N/...)")
     p.add_argument("out_root", type=Path, help="output root (rooms/, splits/, index.json)")
     p.add_argument("--areas", type=int, nargs="+", metavar="N", help="only these areas (default all)")
-    p.add_argument("--workers", type=int, default=default_workers(),
-                   help="parallel processes (default: usable cores)")
-    p.add_argument("--overwrite", action="store_true", help="redo finished rooms")
-    p.add_argument("--shard", default="0/1", help="I/N: prepare every N-th room from the I-th")
-    p.add_argument("--index-only", action="store_true",
-                   help="only rebuild index.json and splits/ from finished rooms")
-    p.add_argument("--no-progress", action="store_true", help="no tqdm bar")
+    add_batch_args(p, "room")
     return p.parse_args(argv)
 
 
@@ -43,14 +38,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     if args.index_only:
         index, problems = rebuild_index(args.out_root)
-        for rid, reason in problems:
-            print(f"  {rid}: {reason}", file=sys.stderr)
         print(f"index: {len(index['rooms'])} rooms, per area {index['areas']}")
-        return 1 if problems else 0
+        return report_problems(problems)
     try:
-        shard = parse_shard(args.shard)
-        if args.workers < 1:
-            raise ValueError(f"--workers {args.workers}: need >= 1")
+        shard = checked_batch_args(args)
         res = prepare(args.raw_root, args.out_root, areas=args.areas, workers=args.workers,
                       overwrite=args.overwrite, shard=shard, progress=not args.no_progress)
     except (ValueError, FileNotFoundError) as err:
@@ -65,12 +56,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(f"prepared {len(res.prepared)} ({res.num_points} points, {rate:.2f} M points/s), skipped "
           f"{len(res.skipped)} (already finished), failed {len(res.failed)} in {res.seconds:.1f}s; "
           f"index: {len(idx['rooms'])} rooms, per area {idx['areas']} -> {args.out_root / 'index.json'}")
-    if res.failed:
-        print(f"FAILED rooms ({len(res.failed)}):", file=sys.stderr)
-        for rid, reason in res.failed:
-            print(f"  {rid}: {reason}", file=sys.stderr)
-        return 1
-    return 0
+    return report_problems(res.failed, "FAILED rooms")
 
 
 if __name__ == "__main__":

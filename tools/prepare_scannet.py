@@ -22,7 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a fresh
 from data_prep.scannet.errors import ScanNetError  # noqa: E402
 from data_prep.scannet.index import rebuild_index  # noqa: E402
 from data_prep.scannet.layout import SPLITS  # noqa: E402
-from data_prep.scannet.prepare import default_workers, parse_shard, prepare  # noqa: E402
+from data_prep.batch_cli import add_batch_args, checked_batch_args, report_problems  # noqa: E402
+from data_prep.scannet.prepare import prepare  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -31,15 +32,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument("out_root", type=Path, help="output root (scans/<id>/, splits/, index.json)")
     p.add_argument("--scenes", nargs="+", metavar="ID", help="only these scene ids")
     p.add_argument("--split", choices=SPLITS, help="only scenes of this split")
-    p.add_argument("--workers", type=int, default=default_workers(),
-                   help="parallel processes (default: usable cores)")
     p.add_argument("--labels-tsv", type=Path,
                    help="label tsv (default RAW_ROOT/scannetv2-labels.combined.tsv)")
-    p.add_argument("--overwrite", action="store_true", help="redo finished scenes")
-    p.add_argument("--shard", default="0/1", help="I/N: prepare every N-th scene from the I-th")
-    p.add_argument("--index-only", action="store_true",
-                   help="only rebuild index.json and splits/ from finished scenes")
-    p.add_argument("--no-progress", action="store_true", help="no tqdm bar")
+    add_batch_args(p, "scene")
     return p.parse_args(argv)
 
 
@@ -47,14 +42,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     if args.index_only:
         index, problems = rebuild_index(args.out_root)
-        for sid, reason in problems:
-            print(f"  {sid}: {reason}", file=sys.stderr)
         print(f"index: {len(index['scenes'])} scenes {index['splits']}")
-        return 1 if problems else 0
+        return report_problems(problems)
     try:
-        shard = parse_shard(args.shard)
-        if args.workers < 1:
-            raise ValueError(f"--workers {args.workers}: need >= 1")
+        shard = checked_batch_args(args)
         res = prepare(args.raw_root, args.out_root, scenes=args.scenes, split=args.split,
                       workers=args.workers, labels_tsv=args.labels_tsv,
                       overwrite=args.overwrite, shard=shard, progress=not args.no_progress)
@@ -65,12 +56,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(f"prepared {len(res.prepared)}, skipped {len(res.skipped)} (already finished), "
           f"failed {len(res.failed)} in {res.seconds:.1f}s; index: {len(idx['scenes'])} scenes "
           f"{idx['splits']} -> {args.out_root / 'index.json'}")
-    if res.failed:
-        print(f"FAILED scenes ({len(res.failed)}):", file=sys.stderr)
-        for sid, reason in res.failed:
-            print(f"  {sid}: {reason}", file=sys.stderr)
-        return 1
-    return 0
+    return report_problems(res.failed, "FAILED scenes")
 
 
 if __name__ == "__main__":
