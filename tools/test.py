@@ -21,7 +21,7 @@ from mmengine.runner import Runner
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from voxclip.engine.cli import run_cli  # noqa: E402
-from voxclip.engine import format_results_table, prepare_config, register_atomic_backend  # noqa: E402
+from voxclip.engine import finish_distributed, format_results_table, prepare_config, register_atomic_backend  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -71,6 +71,7 @@ def main(argv=None):
     if runner.rank == 0:
         class_names = runner.test_dataloader.dataset.metainfo["classes"]
         print(format_results_table(metrics, class_names), flush=True)
+    finish_distributed()
     return metrics
 
 

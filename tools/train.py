@@ -20,7 +20,7 @@ from mmengine.runner import Runner
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout too
 
 from voxclip.engine.cli import run_cli  # noqa: E402
-from voxclip.engine import prepare_config, register_atomic_backend  # noqa: E402
+from voxclip.engine import finish_distributed, prepare_config, register_atomic_backend  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -68,6 +68,7 @@ def main(argv=None):
     args = parse_args(argv)
     runner = build_runner(args)
     runner.train()
+    finish_distributed()
 
 
 if __name__ == "__main__":

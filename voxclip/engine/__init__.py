@@ -1,9 +1,9 @@
 """Glue between voxclip and mmengine's Runner: atomic checkpoints, config preparation, reports."""
 from .atomic_backend import AtomicLocalBackend, register_atomic_backend
-from .setup import import_all_modules, prepare_config
+from .setup import finish_distributed, import_all_modules, prepare_config
 from .report import format_detection_table, format_results_table, format_segmentation_table
 
 __all__ = [
     "AtomicLocalBackend", "register_atomic_backend", "import_all_modules",
-    "prepare_config", "format_detection_table", "format_results_table", "format_segmentation_table",
+    "prepare_config", "finish_distributed", "format_detection_table", "format_results_table", "format_segmentation_table",
 ]

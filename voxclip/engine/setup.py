@@ -74,6 +74,19 @@ def init_cpu_process_group() -> None:
         dist.init_process_group(backend="gloo")
 
 
+def finish_distributed() -> None:
+    """Wait for every process, then tear the process group down before the interpreter exits.
+
+    Left to interpreter shutdown, gloo's worker threads can be destroyed while still joinable
+    ("terminate called without an active exception", SIGABRT in one rank after a finished run).
+    """
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def prepare_config(cfg: Config, launcher: str = "none") -> Config:
     """Apply voxclip's run-time settings to `cfg` in place and return it."""
     import_all_modules()
