@@ -361,7 +361,8 @@ def test_pretrain_then_finetune_chain(pairs_root, prepared_scannet, tiny_clip, t
     pre_dir, ft_dir = tmp_path / "pretrain", tmp_path / "finetune"
     pre_cfg = str(REPO / "configs/demo/text4point_pretrain_demo.py")
     train_tool.main([pre_cfg, "--work-dir", str(pre_dir), "--cfg-options",
-                     f"train_dataloader.dataset.data_root={pairs_root}", "train_dataloader.num_workers=0",
+                     f"train_dataloader.dataset.data_root={pairs_root}", "train_dataloader.dataset.split=None",
+                     "train_dataloader.num_workers=0",
                      "train_dataloader.persistent_workers=False", "train_dataloader.batch_size=2",
                      f"model.image_encoder.weights={tiny_clip}", f"model.text.text_encoder.weights={tiny_clip}",
                      "model.max_pairs=256", "train_cfg.max_epochs=2", "default_hooks.checkpoint.interval=2",

@@ -263,7 +263,8 @@ def test_train_tool_loss_falls_and_checkpoint_has_backbone(pairs_root, tiny_clip
     import train as train_tool
 
     epochs = 8
-    opts = [f"train_dataloader.dataset.data_root={pairs_root}", "train_dataloader.num_workers=0",
+    opts = [f"train_dataloader.dataset.data_root={pairs_root}", "train_dataloader.dataset.split=None",
+            "train_dataloader.num_workers=0",
             "train_dataloader.persistent_workers=False", "train_dataloader.batch_size=2",
             "train_dataloader.dataset.rotate_z=0.0", "train_dataloader.dataset.scale_range=None",
             "train_dataloader.dataset.flip_x=0.0", "train_dataloader.dataset.flip_y=0.0",

@@ -2,14 +2,15 @@
 # RANDOM CLIP, 5 cm voxels, 10 epochs); a few minutes on 2 CPU cores. Its epoch_10.pth initialises
 # the demo fine-tuning config (configs/demo/text4point_votenet_demo.py). Prepare with
 #   python tools/make_demo_data.py data/demo_raw                      # 48 scenes, 10 frames each
-#   python tools/extract_scannet_pairs.py data/demo_raw data/demo_pairs --frame-skip 10
+#   python tools/prepare_scannet.py data/demo_raw data/demo                 # splits/
+#   python tools/extract_scannet_pairs.py data/demo_raw data/demo --frame-skip 10
 #   python tools/make_random_clip.py data/demo_clip/tiny_rn_clip.pt --model-cfg tiny
 #   python tools/train.py configs/demo/text4point_pretrain_demo.py
 # The random CLIP gives meaningless targets: the demo shows that the pipeline runs and the losses
 # fall, not a useful pretrained model.
 _base_ = ["../text4point/pretrain_srunet34c_scannet_pairs.py", "../_base_/models/tiny_random_clip.py"]
 
-data_root = "data/demo_pairs"
+data_root = "data/demo"  # pairs next to the prepared scenes: splits/train.txt selects the scenes
 clip_weights = {{_base_.tiny_clip_weights}}
 voxel_size = 0.05
 max_epochs = 10
@@ -17,8 +18,7 @@ tiny_clip_cfg = {{_base_.tiny_clip_cfg}}  # TINY_RN_CLIP_CFG
 
 train_dataloader = dict(
     batch_size=4, num_workers=1, persistent_workers=True,
-    # split=None: every extracted scene (the pairs folder has no splits/ of its own)
-    dataset=dict(data_root=data_root, split=None, voxel_size=voxel_size, max_points=20000),
+    dataset=dict(data_root=data_root, split="train", voxel_size=voxel_size, max_points=20000),
 )
 
 model = dict(
