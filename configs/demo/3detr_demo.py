@@ -14,20 +14,12 @@ train_pipeline = [
     dict(type="PointSample", num_points=num_points),
     dict(type="RandomFlip", prob_x=0.5, prob_y=0.5, heading=False),
     dict(type="RandomRotateZ", degrees=5.0, box_mode="enclose"),
-    dict(type="NormalizeColor", mean=(109.8, 97.2, 83.8), std=256.0),
-    dict(type="HeightFeature", percentile=0.99),
-    dict(type="PointFeatures", keys=("colors", "height")),
+    *_base_.point_features,
     dict(type="Voxelize", voxel_size=voxel_size),  # unused by 3DETR; keeps the shared batch contract
     dict(type="PackInputs"),
 ]
-test_pipeline = [
-    dict(type="PointSample", num_points=num_points),
-    dict(type="NormalizeColor", mean=(109.8, 97.2, 83.8), std=256.0),
-    dict(type="HeightFeature", percentile=0.99),
-    dict(type="PointFeatures", keys=("colors", "height")),
-    dict(type="Voxelize", voxel_size=voxel_size),
-    dict(type="PackInputs"),
-]
+test_pipeline = [dict(type="PointSample", num_points=num_points), *_base_.point_features,
+                 dict(type="Voxelize", voxel_size=voxel_size), dict(type="PackInputs")]
 train_dataloader = dict(batch_size=4, num_workers=1, persistent_workers=True,
                         dataset=dict(data_root=data_root, pipeline=train_pipeline))
 val_dataloader = dict(batch_size=2, num_workers=1, persistent_workers=True,

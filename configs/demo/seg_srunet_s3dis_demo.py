@@ -14,18 +14,8 @@ voxel_size = 0.05
 max_iters = 300
 val_interval = 100
 
-train_pipeline = [
-    dict(type="PointSample", num_points=num_points),
-    dict(type="RandomFlip", prob_x=0.5, prob_y=0.5, heading=False),
-    dict(type="RandomRotateZ", degrees=180.0, box_mode="enclose"),
-    dict(type="RandomScale", scale_range=(0.9, 1.1)),
-    dict(type="RandomColorJitter"),
-    dict(type="NormalizeColor", mean=(109.8, 97.2, 83.8), std=256.0),
-    dict(type="HeightFeature", percentile=0.99),
-    dict(type="PointFeatures", keys=("colors", "height")),
-    dict(type="Voxelize", voxel_size=voxel_size),
-    dict(type="PackInputs"),
-]
+train_pipeline = [dict(type="PointSample", num_points=num_points), *_base_.train_augment,
+                  *_base_.point_features, dict(type="Voxelize", voxel_size=voxel_size), dict(type="PackInputs")]
 train_dataloader = dict(batch_size=4, num_workers=1, persistent_workers=True,
                         dataset=dict(data_root=data_root, pipeline=train_pipeline))
 val_dataloader = dict(batch_size=2, num_workers=1, persistent_workers=True, dataset=dict(data_root=data_root))

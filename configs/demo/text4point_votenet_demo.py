@@ -20,14 +20,8 @@ voxel_size = 0.05
 train_pipeline = [
     dict(type="PointSample", num_points=num_points),
     dict(type="PointLabelsFromInstances"),  # detection class per point (aux-loss pseudo labels)
-    dict(type="RandomFlip", prob_x=0.5, prob_y=0.5, heading=False),
-    dict(type="RandomRotateZ", degrees=5.0, box_mode="enclose"),
-    dict(type="RandomScale", scale_range=(0.9, 1.1)),
-    dict(type="NormalizeColor", mean=(109.8, 97.2, 83.8), std=256.0),
-    dict(type="HeightFeature", percentile=0.99),
-    dict(type="PointFeatures", keys=("colors", "height")),
-    dict(type="Voxelize", voxel_size=voxel_size),
-    dict(type="PackInputs"),
+    *_base_.train_augment, *_base_.point_features,
+    dict(type="Voxelize", voxel_size=voxel_size), dict(type="PackInputs"),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline, with_instance=True))
 

@@ -12,25 +12,10 @@ _base_ = [
 data_root = "data/sunrgbd_demo"
 num_points = 3000  # the synthetic 64x48 depth images hold ~3k points
 voxel_size = 0.05
-train_pipeline = [
-    dict(type="PointSample", num_points=num_points),
-    dict(type="RandomFlip", prob_x=0.5, prob_y=0.0, heading=True),
-    dict(type="RandomRotateZ", degrees=30.0, box_mode="rotate"),
-    dict(type="RandomScale", scale_range=(0.85, 1.15)),
-    dict(type="NormalizeColor", mean=0.5, std=0.5),
-    dict(type="HeightFeature", percentile=0.99),
-    dict(type="PointFeatures", keys=("colors", "height")),
-    dict(type="Voxelize", voxel_size=voxel_size),
-    dict(type="PackInputs"),
-]
-test_pipeline = [
-    dict(type="PointSample", num_points=num_points),
-    dict(type="NormalizeColor", mean=0.5, std=0.5),
-    dict(type="HeightFeature", percentile=0.99),
-    dict(type="PointFeatures", keys=("colors", "height")),
-    dict(type="Voxelize", voxel_size=voxel_size),
-    dict(type="PackInputs"),
-]
+train_pipeline = [dict(type="PointSample", num_points=num_points), *_base_.train_augment,
+                  *_base_.point_features, dict(type="Voxelize", voxel_size=voxel_size), dict(type="PackInputs")]
+test_pipeline = [dict(type="PointSample", num_points=num_points), *_base_.point_features,
+                 dict(type="Voxelize", voxel_size=voxel_size), dict(type="PackInputs")]
 train_dataloader = dict(
     batch_size=8,
     num_workers=0,

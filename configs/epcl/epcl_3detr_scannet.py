@@ -23,23 +23,8 @@ model = dict(
                    pointnet_hidden=(128, 256)),
     clip=dict(type="ClipTransformerEncoder", model_name="ViT-B-16", quick_gelu=True,
               weights="checkpoints/clip/open_clip_vit_b16_openai.bin"),
-    head=dict(
-        type="DETR3DHead",
-        num_classes=18,
-        in_channels=clip_width,
-        dim=256,
-        num_queries=256,
-        num_decoder_layers=8,
-        num_heads=4,
-        ffn_dim=256,
-        dropout=0.1,
-        num_angle_bins=1,
-        mlp_hidden=256,
-        mlp_dropout=0.3,
-        matcher=dict(cls=1.0, objectness=0.0, center=0.0, giou=2.0),
-        loss_weights=dict(cls=1.0, no_object=0.25, center=5.0, size=1.0, giou=1.0, angle_cls=0.1, angle_reg=0.5),
-        test_cfg=dict(score_thr=0.05, nms_iou=0.25, per_class_proposal=True, max_per_scene=256),
-    ),
+    # 3DETR's head and its settings, on CLIP-wide tokens
+    head=dict(_base_.model.head, in_channels=clip_width),
 )
 
 optim_wrapper = dict(_delete_=True, type="OptimWrapper", optimizer=dict(type="AdamW", lr=3e-4, weight_decay=0.04),

@@ -22,14 +22,8 @@ train_pipeline = [
     dict(type="PointSample", num_points=num_points),
     # detection class of each point (its instance's box label, -1 none): aux-loss pseudo labels
     dict(type="PointLabelsFromInstances"),
-    dict(type="RandomFlip", prob_x=0.5, prob_y=0.5, heading=False),
-    dict(type="RandomRotateZ", degrees=5.0, box_mode="enclose"),
-    dict(type="RandomScale", scale_range=(0.9, 1.1)),
-    dict(type="NormalizeColor", mean=(109.8, 97.2, 83.8), std=256.0),
-    dict(type="HeightFeature", percentile=0.99),
-    dict(type="PointFeatures", keys=("colors", "height")),
-    dict(type="Voxelize", voxel_size=voxel_size),
-    dict(type="PackInputs"),
+    *_base_.train_augment, *_base_.point_features,
+    dict(type="Voxelize", voxel_size=voxel_size), dict(type="PackInputs"),
 ]
 train_dataloader = dict(batch_size=8, dataset=dict(pipeline=train_pipeline, with_instance=True))
 

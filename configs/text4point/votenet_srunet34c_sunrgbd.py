@@ -19,14 +19,8 @@ train_pipeline = [
     dict(type="PointSample", num_points=num_points),
     # class of the ground-truth box containing each point (-1 outside): aux-loss pseudo labels
     dict(type="PointLabelsFromBoxes"),
-    dict(type="RandomFlip", prob_x=0.5, prob_y=0.0, heading=True),
-    dict(type="RandomRotateZ", degrees=30.0, box_mode="rotate"),
-    dict(type="RandomScale", scale_range=(0.85, 1.15)),
-    dict(type="NormalizeColor", mean=0.5, std=0.5),
-    dict(type="HeightFeature", percentile=0.99),
-    dict(type="PointFeatures", keys=("colors", "height")),
-    dict(type="Voxelize", voxel_size=voxel_size),
-    dict(type="PackInputs"),
+    *_base_.train_augment, *_base_.point_features,
+    dict(type="Voxelize", voxel_size=voxel_size), dict(type="PackInputs"),
 ]
 train_dataloader = dict(batch_size=16, dataset=dict(pipeline=train_pipeline))
 

@@ -39,21 +39,31 @@ def _require(data, name: str, path: str):
     return data[name]
 
 
-def read_numeric(path: str | os.PathLike, name: str) -> np.ndarray:
-    """A numeric MAT variable as float64 in MATLAB's (rows, cols) orientation."""
+def _existing(path: str | os.PathLike) -> str:
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise SunrgbdError(path, "file not found")
-    if is_v73(path):
-        import h5py
+    return path
 
-        try:
-            with h5py.File(path, "r") as f:
-                arr = np.asarray(_require(f, name, path)[()])
-        except SunrgbdError:
-            raise
-        except Exception as exc:
-            raise SunrgbdError(path, f"cannot read v7.3 MAT file ({exc})") from None
+
+def _read_v73(path: str, what: str, read):
+    """``read(h5py.File)`` on a v7.3 MAT file; any failure but our own becomes 'cannot read <what>'."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            return read(f)
+    except SunrgbdError:
+        raise
+    except Exception as exc:
+        raise SunrgbdError(path, f"cannot read {what} ({exc})") from None
+
+
+def read_numeric(path: str | os.PathLike, name: str) -> np.ndarray:
+    """A numeric MAT variable as float64 in MATLAB's (rows, cols) orientation."""
+    path = _existing(path)
+    if is_v73(path):
+        arr = _read_v73(path, "v7.3 MAT file", lambda f: np.asarray(_require(f, name, path)[()]))
         arr = arr.T  # HDF5 stores MATLAB arrays transposed
     else:
         arr = np.asarray(_require(_loadmat(path, [name]), name, path))
@@ -83,20 +93,13 @@ def _h5_string(f, ref) -> str:
 
 def read_string_cells(path: str | os.PathLike, name: str) -> list[str]:
     """A cell array of strings (e.g. ``alltrain`` of ``allsplit.mat``) as a Python list."""
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise SunrgbdError(path, "file not found")
+    path = _existing(path)
     if is_v73(path):
-        import h5py
+        def read(f):
+            refs = np.asarray(_require(f, name, path)[()]).reshape(-1)
+            return [_h5_string(f, r) for r in refs]
 
-        try:
-            with h5py.File(path, "r") as f:
-                refs = np.asarray(_require(f, name, path)[()]).reshape(-1)
-                return [_h5_string(f, r) for r in refs]
-        except SunrgbdError:
-            raise
-        except Exception as exc:
-            raise SunrgbdError(path, f"cannot read cell array '{name}' ({exc})") from None
+        return _read_v73(path, f"cell array '{name}'", read)
     data = _require(_loadmat(path, [name]), name, path)
     try:
         return _strings_scipy(data)
@@ -106,23 +109,16 @@ def read_string_cells(path: str | os.PathLike, name: str) -> list[str]:
 
 def read_struct_strings(path: str | os.PathLike, name: str, field: str) -> list[str]:
     """One string field of every element of a struct array, in MATLAB order."""
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise SunrgbdError(path, "file not found")
+    path = _existing(path)
     if is_v73(path):
-        import h5py
+        def read(f):
+            group = _require(f, name, path)
+            if field not in group:
+                raise SunrgbdError(path, f"struct '{name}' has no field '{field}'")
+            refs = np.asarray(group[field][()]).reshape(-1)
+            return [_h5_string(f, r) for r in refs]
 
-        try:
-            with h5py.File(path, "r") as f:
-                group = _require(f, name, path)
-                if field not in group:
-                    raise SunrgbdError(path, f"struct '{name}' has no field '{field}'")
-                refs = np.asarray(group[field][()]).reshape(-1)
-                return [_h5_string(f, r) for r in refs]
-        except SunrgbdError:
-            raise
-        except Exception as exc:
-            raise SunrgbdError(path, f"cannot read struct '{name}' ({exc})") from None
+        return _read_v73(path, f"struct '{name}'", read)
     data = np.atleast_1d(_require(_loadmat(path, [name]), name, path))
     out = []
     for item in data.reshape(-1):
