@@ -11,7 +11,7 @@ DEMO_CFG ?= configs/demo/votenet_srunet_demo.py
 DEMO_WORK ?= work_dirs/demo
 PYTEST_ARGS ?=
 
-.PHONY: venv demo test bench clean-venv
+.PHONY: venv demo demo-text4point test bench clean-venv
 
 venv: $(STAMP)
 
@@ -21,6 +21,12 @@ $(STAMP): pyproject.toml tools/setup_env.sh
 
 demo: $(STAMP)
 	bash tools/run_demo.sh "$(PY)" "$(DEMO_RAW)" "$(DEMO_OUT)" "$(DEMO_CFG)" "$(DEMO_WORK)"
+
+# Text4Point chain on the same scenes: 2D-3D pairs, pretraining with a random tiny CLIP, then
+# language-guided VoteNet fine-tuning from that checkpoint, evaluation (docs/text4point.md).
+demo-text4point: $(STAMP)
+	bash tools/run_demo.sh "$(PY)" "$(DEMO_RAW)" "$(DEMO_OUT)" configs/demo/text4point_votenet_demo.py \
+		work_dirs/text4point_votenet_demo configs/demo/text4point_pretrain_demo.py
 
 test: $(STAMP)
 	OMP_NUM_THREADS=2 $(PY) -m pytest -q $(PYTEST_ARGS)
