@@ -2,8 +2,11 @@
 # The main job on embedded synthetic data: generate raw ScanNet-format scenes, prepare them,
 # train the demo config, evaluate, and print the per-class AP table and the mAP line.
 # With a 6th argument (a pretraining config) the job first extracts the RGB-D 2D-3D pairs from the
-# scenes' .sens streams, writes a random tiny CLIP, and pretrains (the Text4Point demo chain); the
-# fine-tuning config names that run's checkpoint (work_dirs/<pretrain config name>/).
+# scenes' .sens streams, writes a random tiny CLIP, pretrains, and fine-tunes from the checkpoint
+# that pretraining just wrote (the Text4Point demo chain).
+# Environment: DEMO_SCENES (48), DEMO_CLIP (data/demo_clip/tiny_rn_clip.pt), DEMO_PRETRAIN_WORK
+# (work_dirs/<pretraining config name>), DEMO_TRAIN_OPTIONS / DEMO_PRETRAIN_OPTIONS (extra
+# --cfg-options, e.g. a shorter schedule; tests/test_demo_script.py uses them).
 set -euo pipefail
 PY="$1"; RAW="$2"; OUT="$3"; CFG="$4"; WORK="$5"; PRETRAIN_CFG="${6:-}"
 SCENES="${DEMO_SCENES:-48}"
@@ -14,24 +17,34 @@ total=4; [ -n "$PRETRAIN_CFG" ] && total=6
 n=0
 step() { n=$((n + 1)); echo; echo "=== [demo $(( $(date +%s) - start ))s] $n/$total $*"; }
 roots() { for loader in "$@"; do echo "$loader.dataset.data_root=$OUT"; done; }
+last_ckpt() { echo "$1/$(xargs basename < "$1/last_checkpoint")"; }
 
 step "writing $SCENES synthetic ScanNet-format scenes (mesh, segs, aggregation, axis alignment, .sens) to $RAW"
 "$PY" tools/make_demo_data.py "$RAW" --scenes "$SCENES" --seed 0
 step "preparing them with tools/prepare_scannet.py -> $OUT"
 "$PY" tools/prepare_scannet.py "$RAW" "$OUT" --workers "$(nproc)"
+FINETUNE_OPTIONS=()
 if [ -n "$PRETRAIN_CFG" ]; then
+    PRETRAIN_WORK="${DEMO_PRETRAIN_WORK:-work_dirs/$(basename "$PRETRAIN_CFG" .py)}"
     step "extracting 2D-3D pairs from the .sens streams -> $OUT/pairs; random tiny CLIP -> $CLIP"
     "$PY" tools/extract_scannet_pairs.py "$RAW" "$OUT" --frame-skip 10 --workers "$(nproc)"
     [ -f "$CLIP" ] || "$PY" tools/make_random_clip.py "$CLIP" --model-cfg tiny
-    step "pretraining $PRETRAIN_CFG (RANDOM CLIP: shows the chain runs, not a useful model)"
-    "$PY" tools/train.py "$PRETRAIN_CFG" --cfg-options $(roots train_dataloader)
+    step "pretraining $PRETRAIN_CFG (RANDOM CLIP: shows the chain runs, not a useful model; work dir $PRETRAIN_WORK)"
+    # shellcheck disable=SC2046,SC2086
+    "$PY" tools/train.py "$PRETRAIN_CFG" --work-dir "$PRETRAIN_WORK" --cfg-options $(roots train_dataloader) \
+        "model.image_encoder.weights=$CLIP" "model.text.text_encoder.weights=$CLIP" ${DEMO_PRETRAIN_OPTIONS:-}
+    FINETUNE_OPTIONS=("model.backbone.init_cfg.checkpoint=$(last_ckpt "$PRETRAIN_WORK")"
+                      "model.text.text_encoder.weights=$CLIP")
 fi
 step "training $CFG (work dir $WORK)"
-"$PY" tools/train.py "$CFG" --work-dir "$WORK" --cfg-options $(roots train_dataloader val_dataloader test_dataloader)
-CKPT="$WORK/$(cat "$WORK/last_checkpoint" | xargs basename)"
+# shellcheck disable=SC2046,SC2086
+"$PY" tools/train.py "$CFG" --work-dir "$WORK" --cfg-options $(roots train_dataloader val_dataloader test_dataloader) \
+    "${FINETUNE_OPTIONS[@]}" ${DEMO_TRAIN_OPTIONS:-}
+CKPT="$(last_ckpt "$WORK")"
 step "evaluating $CKPT on the validation scenes"
+# shellcheck disable=SC2046
 "$PY" tools/test.py "$CFG" "$CKPT" --work-dir "$WORK" --show-dir "$WORK/eval" \
-    --cfg-options $(roots test_dataloader) > "$WORK/eval.log" 2>&1 \
+    --cfg-options $(roots test_dataloader) "${FINETUNE_OPTIONS[@]}" > "$WORK/eval.log" 2>&1 \
     || { tail -n 30 "$WORK/eval.log"; echo "[demo] evaluation failed; full log: $WORK/eval.log" >&2; exit 1; }
 echo "[demo] finished in $(( $(date +%s) - start ))s; logs, checkpoints and PR curves in $WORK"
 echo
