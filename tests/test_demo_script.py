@@ -45,9 +45,9 @@ def test_demo_script_runs_the_text4point_chain(tmp_path):
     pre = tmp_path / "pretrain"
     out, err = _run_demo(tmp_path, "configs/demo/text4point_votenet_demo.py",
                          "configs/demo/text4point_pretrain_demo.py",
-                    DEMO_CLIP=str(tmp_path / "clip.pt"), DEMO_PRETRAIN_WORK=str(pre),
-                    DEMO_PRETRAIN_OPTIONS="train_cfg.max_epochs=1 train_dataloader.num_workers=0 "
-                                          "train_dataloader.persistent_workers=False model.max_pairs=256")
+                         DEMO_CLIP=str(tmp_path / "clip.pt"), DEMO_PRETRAIN_WORK=str(pre),
+                         DEMO_PRETRAIN_OPTIONS="train_cfg.max_epochs=1 train_dataloader.num_workers=0 "
+                                               "train_dataloader.persistent_workers=False model.max_pairs=256")
     assert [s for s in re.findall(r"=== \[demo \d+s\] (\d)/(\d)", out)] == [(str(i), "6") for i in range(1, 7)]
     assert (tmp_path / "clip.pt").is_file() and (pre / "epoch_1.pth").is_file()
     # the fine-tuning backbone came from this run's pretraining checkpoint, not the config's default path
