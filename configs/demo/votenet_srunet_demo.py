@@ -11,6 +11,7 @@ num_points = 10000
 voxel_size = 0.05
 max_epochs = 200
 
+# the base's pipelines hold its own sizes: rebuild them from its pieces with ours
 train_pipeline = [dict(type="PointSample", num_points=num_points), *_base_.train_augment,
                   *_base_.point_features, dict(type="Voxelize", voxel_size=voxel_size), dict(type="PackInputs")]
 test_pipeline = [dict(type="PointSample", num_points=num_points), *_base_.point_features,
