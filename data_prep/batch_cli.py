@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Iterable, Tuple
 
-from data_prep.scannet.prepare import default_workers, parse_shard
+from data_prep.batch import default_workers, parse_shard
 
 
 def add_batch_args(p: argparse.ArgumentParser, unit: str) -> None:

@@ -183,6 +183,20 @@ def main(argv=None) -> int:
             w, _ = _time(lambda: forward("torch"), device)
         map_share = {"kernel_map_s": mt.seconds, "forward_s": w, "share": mt.seconds / w}
 
+    # Voxelisation (every data-loader sample): 4 points per voxel of the room, voxel_coords (one 1-D unique
+    # over linear keys) against the row-wise torch.unique(dim=0) it replaced; the same output is checked.
+    pts = ((scene.coords[:, 1:].double().repeat(4, 1) + torch.rand(4 * len(scene), 3, dtype=torch.float64))
+           * 0.025).to(device)
+    grid = torch.floor(pts / 0.025).long()
+    rows = torch.cat([torch.zeros(len(grid), 1, dtype=torch.long, device=device), grid], 1)
+    ref_c, ref_i = torch.unique(rows, dim=0, return_inverse=True)
+    new_c, new_i = sp.voxel_coords(pts, 0.025)
+    assert torch.equal(new_c.long(), ref_c) and torch.equal(new_i, ref_i)
+    vox = {"rows": statistics.median(_time(lambda: torch.unique(rows, dim=0, return_inverse=True), device)[0]
+                                     for _ in range(args.repeats)),
+           "keys": statistics.median(_time(lambda: sp.voxel_coords(pts, 0.025), device)[0]
+                                     for _ in range(args.repeats))}
+
     med = {b: {k: (statistics.median(v) if v else None) for k, v in r.items()} for b, r in results.items()}
     ref = med.get("spconv")
     print(f"{'backend':<10} {'fwd wall s':>10} {'fwd cpu s':>10} {'fwd/spconv':>10} {'fwd+bwd s':>10}")
@@ -196,9 +210,11 @@ def main(argv=None) -> int:
     if map_share:
         print(f"torch kernel-map build: {map_share['kernel_map_s']:.3f} s of a {map_share['forward_s']:.3f} s forward "
               f"({100 * map_share['share']:.1f}%)")
+    print(f"voxelise {len(pts)} points: voxel_coords {vox['keys']:.3f} s, torch.unique(dim=0) {vox['rows']:.3f} s "
+          f"({vox['rows'] / vox['keys']:.1f}x)")
     if args.json:
         payload = dict(voxels=len(scene), arch=args.arch, threads=args.threads, device=str(device),
-                       median=med, raw=results, kernel_map=map_share)
+                       median=med, raw=results, kernel_map=map_share, voxelise=vox)
         d = os.path.dirname(os.path.abspath(args.json))
         with tempfile.NamedTemporaryFile("w", dir=d, delete=False, suffix=".tmp") as f:
             json.dump(payload, f, indent=1)

@@ -8,14 +8,13 @@
 (~400 MB; loads with `load_open_clip(OUT, model_name='RN50')`). Demo configs point their CLIP
 `weights` at such a file so that a CPU demo runs the real loading code without network access.
 The features it gives are meaningless: real runs need OpenAI's RN50 weights (docs/text4point.md).
-The write is atomic (temp file + os.replace); same seed, same weights.
+The write is atomic (voxclip.utils.atomic); same seed, same weights.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout too
 
@@ -33,6 +32,7 @@ def make_random_clip(out: str, model_cfg: str = "tiny", seed: int = 0) -> str:
     import torch
 
     from voxclip.models.clip import TINY_RN_CLIP_CFG, build_open_clip
+    from voxclip.utils.atomic import atomic_open
 
     torch.manual_seed(seed)
     if model_cfg == "tiny":
@@ -41,20 +41,8 @@ def make_random_clip(out: str, model_cfg: str = "tiny", seed: int = 0) -> str:
         model = build_open_clip("RN50")
     else:
         raise ValueError(f"unknown --model-cfg {model_cfg!r} (tiny or RN50)")
-    folder = os.path.dirname(os.path.abspath(out))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp_", suffix=".pt", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(model.state_dict(), f)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file ordinary permissions
-        os.replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_open(out) as f:
+        torch.save(model.state_dict(), f)
     return out
 
 

@@ -2,14 +2,11 @@
 from __future__ import annotations
 
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
-from tqdm import tqdm
-
-from data_prep.scannet.prepare import default_workers, parse_shard  # re-exported for the tool
+from data_prep.batch import default_workers, note_kept_outputs, parse_shard, run_batch
 from data_prep.scannet.writer import clean_stale_staging, write_scene
 
 from .errors import S3DISError
@@ -84,32 +81,16 @@ def prepare(raw_root: Union[str, Path], out_root: Union[str, Path],
             todo.append(s)
     log(f"{len(chosen)} rooms selected (shard {shard[0]}/{shard[1]}): {len(todo)} to prepare, "
         f"{len(res.skipped)} already finished, {len(res.failed)} broken in the layout")
-    workers = max(1, min(workers, len(todo)))
-    bar = tqdm(total=len(todo), unit="room", desc="prepare_s3dis", disable=not progress)
-
-    def record(rid: str, reason: Optional[str], repairs: List[str], n: int) -> None:
+    jobs = [(s, str(rooms_out)) for s in todo]
+    for (src, _), out, crash in run_batch(_prepare_one, jobs, workers, progress, "prepare_s3dis", "room"):
+        rid, reason, repairs, n = out if crash is None else (src.room_id, crash, [], 0)
         if reason is None:
             res.prepared.append(rid)
             res.num_points += n
         else:
             res.failed.append((rid, reason))
         res.repairs += [(rid, r) for r in repairs]
-        bar.update(1)
-
-    if workers == 1:  # in-process: simpler to debug, no pickling
-        for s in todo:
-            record(*_prepare_one(s, str(rooms_out)))
-    else:
-        with ProcessPoolExecutor(workers) as ex:
-            futures = {ex.submit(_prepare_one, s, str(rooms_out)): s.room_id for s in todo}
-            for fut in as_completed(futures):
-                try:
-                    record(*fut.result())
-                except Exception as err:  # e.g. a worker killed by the OOM killer
-                    record(futures[fut], f"worker failed ({type(err).__name__}: {err})", [], 0)
-    bar.close()
-    res.failed = [(rid, r + " (previous output kept)" if (rooms_out / rid / "meta.json").is_file()
-                   else r) for rid, r in res.failed]
+    res.failed = note_kept_outputs(res.failed, rooms_out)
     res.index, problems = rebuild_index(out_root)
     res.failed.extend(problems)
     res.failed.sort()

@@ -1,14 +1,12 @@
 """Batch conversion of a raw ScanNet v2 tree (the engine behind tools/prepare_scannet.py)."""
 from __future__ import annotations
 
-import os
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
-from tqdm import tqdm
+from data_prep.batch import note_kept_outputs, parse_shard, run_batch  # noqa: F401  (parse_shard: re-exported)
 
 from .errors import ScanNetError
 from .index import rebuild_index
@@ -30,17 +28,6 @@ class PrepareResult:
     index: Dict = field(default_factory=dict)
     note: Optional[str] = None
     seconds: float = 0.0
-
-
-def parse_shard(text: str) -> Tuple[int, int]:
-    """'I/N' with 0 <= I < N -> (I, N)."""
-    try:
-        i, n = (int(x) for x in text.split("/"))
-    except ValueError:
-        raise ValueError(f"--shard {text!r}: expected I/N, e.g. 0/4")
-    if n < 1 or not 0 <= i < n:
-        raise ValueError(f"--shard {text!r}: need 0 <= I < N")
-    return i, n
 
 
 def select_scenes(sources: Sequence[SceneSource], scenes: Optional[Sequence[str]] = None,
@@ -117,37 +104,15 @@ def prepare(raw_root: Union[str, Path], out_root: Union[str, Path],
         label_map = read_label_map(Path(labels_tsv) if labels_tsv else raw_root / LABELS_TSV)
     log(f"{len(chosen)} scenes selected (shard {shard[0]}/{shard[1]}): {len(todo)} to prepare, "
         f"{len(res.skipped)} already finished, {len(res.failed)} broken in the layout")
-    workers = max(1, min(workers, len(todo)))
-    bar = tqdm(total=len(todo), unit="scene", desc="prepare_scannet", disable=not progress)
-
-    def record(sid: str, reason: Optional[str]) -> None:
+    jobs = [(s, str(scans_out)) for s in todo]
+    for (src, _), out, crash in run_batch(_prepare_one, jobs, workers, progress, "prepare_scannet", "scene",
+                                          _init_worker, (label_map,)):
+        sid, reason = out if crash is None else (src.scene_id, crash)
         (res.prepared.append(sid) if reason is None else res.failed.append((sid, reason)))
-        bar.update(1)
-
-    if workers == 1:  # in-process: simpler to debug, no pickling
-        _init_worker(label_map)
-        for s in todo:
-            record(*_prepare_one(s, str(scans_out)))
-    else:
-        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(label_map,)) as ex:
-            futures = {ex.submit(_prepare_one, s, str(scans_out)): s.scene_id for s in todo}
-            for fut in as_completed(futures):
-                try:
-                    record(*fut.result())
-                except Exception as err:  # e.g. a worker killed by the OOM killer
-                    record(futures[fut], f"worker failed ({type(err).__name__}: {err})")
-    bar.close()
-    # A failed --overwrite leaves the previous complete output in place (scene-level atomicity);
-    # say so, since the index still lists it.
-    res.failed = [(sid, r + " (previous output kept)" if (scans_out / sid / "meta.json").is_file()
-                   else r) for sid, r in res.failed]
+    res.failed = note_kept_outputs(res.failed, scans_out)
     res.index, problems = rebuild_index(out_root)
     res.failed.extend(problems)
     res.failed.sort()
     res.prepared.sort()
     res.seconds = time.perf_counter() - t0
     return res
-
-
-def default_workers() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -124,6 +124,14 @@ class PointCloudDataset(BaseDataset):
             return  # an index of another class list (e.g. segmentation over a detection index)
         self._metainfo["class_mean_sizes"] = [sizes[classes.index(c)] for c in self.class_names]
 
+    def _load_coloured_points(self, sample_dir: str) -> tuple[np.ndarray, np.ndarray]:
+        """A prepared sample's ``coord.npy`` (N,3) float32 (checked finite) and ``color.npy`` (N,3) uint8."""
+        path = os.path.join(sample_dir, "coord.npy")
+        points = load_npy(path, np.float32, (None, 3), self.hint)
+        if not np.isfinite(points).all():
+            raise ValueError(f"{path}: non-finite coordinates")
+        return points, load_npy(os.path.join(sample_dir, "color.npy"), np.uint8, (len(points), 3), self.hint)
+
     def load_sample(self, info: dict) -> dict:  # pragma: no cover - abstract
         raise NotImplementedError
 

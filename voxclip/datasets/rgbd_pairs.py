@@ -45,7 +45,9 @@ import torch
 from mmengine.dataset import BaseDataset
 from mmengine.registry import FUNCTIONS
 
+from voxclip.ops.camera import project_points
 from voxclip.registry import DATASETS
+from voxclip.sparse import voxelize
 
 # OpenAI CLIP's image normalisation (open_clip OPENAI_DATASET_MEAN / STD), on [0, 1] rgb.
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -100,16 +102,11 @@ def _rot_z(theta: float) -> np.ndarray:
 
 
 def project(points: np.ndarray, camera_to_world: np.ndarray, intrinsic: np.ndarray):
-    """World points (N,3) -> (u, v) float pixel coordinates (N,2) and camera depth (N,).
-
-    ``camera_to_world`` may hold an orthogonal (possibly mirrored) rotation; float64 inside.
-    """
-    r, c = camera_to_world[:3, :3].astype(np.float64), camera_to_world[:3, 3].astype(np.float64)
-    cam = (points.astype(np.float64) - c) @ r
-    z = cam[:, 2]
-    pix = cam @ intrinsic.astype(np.float64).T
-    uv = pix[:, :2] / np.maximum(z, 1e-12)[:, None]
-    return uv, z
+    """World points (N,3) -> (u, v) float pixel coordinates (N,2) and camera depth (N,), float64
+    numpy (voxclip.ops.project_points on the arrays)."""
+    uv, z = project_points(*(torch.from_numpy(np.asarray(a, np.float64))
+                             for a in (points, camera_to_world, intrinsic)))
+    return uv.numpy(), z.numpy()
 
 
 def depth_on_image(depth_m: np.ndarray, depth_k: np.ndarray, color_k: np.ndarray,
@@ -130,22 +127,6 @@ def depth_on_image(depth_m: np.ndarray, depth_k: np.ndarray, color_k: np.ndarray
     out = np.zeros((h, w), np.float32)
     out[ok] = depth_m[dv[ok], du[ok]]
     return out
-
-
-def _unique_rows(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """np.unique(grid, axis=0, return_inverse=True) for int64 (N,3), via one int64 key per row
-    (lexicographic x, y, z order, the order voxclip.sparse.voxelize produces)."""
-    if len(grid) == 0:
-        return np.zeros((0, 3), np.int64), np.zeros((0,), np.int64)
-    low = grid.min(0)
-    g = grid - low
-    ext = g.max(0) + 1
-    keys = (g[:, 0] * ext[1] + g[:, 1]) * ext[2] + g[:, 2]
-    ukeys, inverse = np.unique(keys, return_inverse=True)
-    z = ukeys % ext[2]
-    y = (ukeys // ext[2]) % ext[1]
-    x = ukeys // (ext[2] * ext[1])
-    return np.stack([x, y, z], 1) + low, inverse.reshape(-1)
 
 
 @DATASETS.register_module()
@@ -341,12 +322,8 @@ class RGBDPairs(BaseDataset):
                 feats.append(np.ones((len(points), 1), np.float32))
         point_feats = np.concatenate(feats, axis=1).astype(np.float32)
 
-        grid = np.floor(points_aug / self.voxel_size).astype(np.int64)
-        coords, inverse = _unique_rows(grid)
-        counts = np.bincount(inverse, minlength=len(coords)).astype(np.float32)
-        vfeats = np.zeros((len(coords), point_feats.shape[1]), np.float32)
-        np.add.at(vfeats, inverse, point_feats)
-        vfeats /= counts[:, None]
+        voxels, _ = voxelize(torch.from_numpy(points_aug), self.voxel_size, torch.from_numpy(point_feats))
+        coords = voxels.coords[:, 1:].numpy().astype(np.int64)
         image = (color.astype(np.float32).transpose(2, 0, 1) / 255.0 - self.image_mean) / self.image_std
         t = torch.from_numpy
         return dict(
@@ -359,7 +336,7 @@ class RGBDPairs(BaseDataset):
             color_intrinsic=t(ck.astype(np.float32)),
             depth_intrinsic=t(dk.astype(np.float32)),
             voxel_coords=t(coords.astype(np.int32)),
-            voxel_feats=t(vfeats),
+            voxel_feats=voxels.feats,
             voxel_centres=t(((coords + 0.5) * self.voxel_size).astype(np.float32)),
             meta=dict(scene_id=info["scene_id"], frame=info["frame"], path=path, voxel_size=self.voxel_size,
                       num_points=int(len(points)), aug=record),

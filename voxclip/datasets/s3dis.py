@@ -110,16 +110,14 @@ class S3DISSegmentation(PointCloudDataset):
         def npy(fname, dtype, shape):
             return load_npy(os.path.join(d, fname), dtype, shape, hint)
 
-        points = npy("coord.npy", np.float32, (None, 3))
+        points, colors = self._load_coloured_points(d)
         n = len(points)
         if n == 0:
             raise ValueError(f"{os.path.join(d, 'coord.npy')}: no points")
-        if not np.isfinite(points).all():
-            raise ValueError(f"{os.path.join(d, 'coord.npy')}: non-finite coordinates")
         seg = npy("segment.npy", np.int64, (n,))
         if seg.min() < -1 or seg.max() >= len(self.ALL_CLASSES):
             raise ValueError(f"{os.path.join(d, 'segment.npy')}: labels outside [-1, {len(self.ALL_CLASSES)})")
-        results = dict(points=points, colors=npy("color.npy", np.uint8, (n, 3)),
+        results = dict(points=points, colors=colors,
                        semantic=np.where(seg >= 0, self.label_map[np.clip(seg, 0, None)], -1),
                        meta=dict(scene_id=info["scene_id"], area=info["area"],
                                  sample_idx=info.get("sample_idx", -1)))

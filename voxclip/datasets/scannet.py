@@ -35,11 +35,9 @@ class _ScanNetBase(PointCloudDataset):
         def npy(name, dtype, shape):
             return load_npy(os.path.join(d, name), dtype, shape, hint)
 
-        points = npy("coord.npy", np.float32, (None, 3))
+        points, colors = self._load_coloured_points(d)
         n = len(points)
-        if not np.isfinite(points).all():
-            raise ValueError(f"{os.path.join(d, 'coord.npy')}: non-finite coordinates")
-        results = dict(points=points, colors=npy("color.npy", np.uint8, (n, 3)),
+        results = dict(points=points, colors=colors,
                        meta=dict(scene_id=info["scene_id"], sample_idx=info.get("sample_idx", -1)))
         if self.with_normal:
             results["normals"] = npy("normal.npy", np.float32, (n, 3))

@@ -34,7 +34,7 @@ def kernel_offsets(kernel_size: int) -> list[tuple[int, int, int]]:
 KernelMap = list  # list[tuple[Tensor, Tensor] | None]
 
 
-def _linear_keys(grid: torch.Tensor, batch: torch.Tensor, pad: int):
+def linear_keys(grid: torch.Tensor, batch: torch.Tensor, pad: int):
     """Linear keys of (batch, grid) inside the bounding box padded by `pad` on each side.
 
     Returns (keys int64 (N,), dims (Dx, Dy, Dz), total size, lo (3,) grid origin).
@@ -46,6 +46,21 @@ def _linear_keys(grid: torch.Tensor, batch: torch.Tensor, pad: int):
     keys = ((batch * dx + g[:, 0]) * dy + g[:, 1]) * dz + g[:, 2]
     n_batch = int(batch.max().item()) + 1
     return keys, (dx, dy, dz), n_batch * dx * dy * dz, lo
+
+
+def unique_coords(grid: torch.Tensor, batch: torch.Tensor):
+    """Unique (batch, x, y, z) rows of int64 ``grid`` (N,3) with ``batch`` (N,), in lexicographic
+    order, and the inverse map (N,). One 1-D unique over linear keys: several times faster than
+    ``torch.unique(dim=0)`` on the rows. Returns (coords int64 (M, 4), inverse int64 (N,))."""
+    if grid.shape[0] == 0:
+        return grid.new_zeros(0, 4), grid.new_zeros(0)
+    keys, (dx, dy, dz), _, lo = linear_keys(grid, batch.to(torch.int64), 0)
+    ukeys, inverse = torch.unique(keys, return_inverse=True)  # sorted: (batch, x, y, z) order
+    z = ukeys % dz
+    y = torch.div(ukeys, dz, rounding_mode="floor") % dy
+    x = torch.div(ukeys, dz * dy, rounding_mode="floor") % dx
+    b = torch.div(ukeys, dz * dy * dx, rounding_mode="floor")
+    return torch.cat([b[:, None], torch.stack([x, y, z], dim=1) + lo], dim=1), inverse
 
 
 def build_subm_map(coords: torch.Tensor, stride: int, kernel_size: int) -> KernelMap:
@@ -68,7 +83,7 @@ def build_subm_map(coords: torch.Tensor, stride: int, kernel_size: int) -> Kerne
     r = kernel_size // 2
     c = coords.to(torch.int64)
     grid = torch.div(c[:, 1:], stride, rounding_mode="floor")
-    keys, (dx, dy, dz), total, _ = _linear_keys(grid, c[:, 0], r)
+    keys, (dx, dy, dz), total, _ = linear_keys(grid, c[:, 0], r)
     n = c.shape[0]
     rows = torch.arange(n, dtype=torch.int64, device=c.device)
     deltas = [(ox * dy + oy) * dz + oz for ox, oy, oz in offsets]
@@ -111,14 +126,8 @@ def build_down_map(coords: torch.Tensor, stride: int, kernel_size: int):
     q = torch.div(c[:, 1:], out_stride, rounding_mode="floor")
     off = torch.div(c[:, 1:] - q * out_stride, stride, rounding_mode="floor")
     code = (off[:, 0] * kernel_size + off[:, 1]) * kernel_size + off[:, 2]
-    keys, (dx, dy, dz), _, lo = _linear_keys(q, c[:, 0], 0)
-    ukeys, inverse = torch.unique(keys, return_inverse=True)  # sorted: (batch, x, y, z) order
-    z = ukeys % dz
-    y = torch.div(ukeys, dz, rounding_mode="floor") % dy
-    x = torch.div(ukeys, dz * dy, rounding_mode="floor") % dx
-    b = torch.div(ukeys, dz * dy * dx, rounding_mode="floor")
-    out_grid = torch.stack([x, y, z], dim=1) + lo
-    out_coords = torch.cat([b[:, None], out_grid * out_stride], dim=1).to(torch.int32)
+    ucoords, inverse = unique_coords(q, c[:, 0])
+    out_coords = torch.cat([ucoords[:, :1], ucoords[:, 1:] * out_stride], dim=1).to(torch.int32)
     # Group rows by offset code with one sort instead of kernel_volume boolean masks.
     order = torch.argsort(code, stable=True)
     counts = torch.bincount(code, minlength=kernel_size ** 3).tolist()

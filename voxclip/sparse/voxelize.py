@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import torch
 
+from .kernel_map import unique_coords
 from .tensor import SparseTensor
 
 
@@ -17,8 +18,7 @@ def voxel_coords(points: torch.Tensor, voxel_size: float, batch: torch.Tensor | 
     grid = torch.floor(points[:, :3] / voxel_size).to(torch.int64)
     if batch is None:
         batch = torch.zeros(points.shape[0], dtype=torch.int64, device=points.device)
-    full = torch.cat([batch.to(torch.int64).view(-1, 1), grid], dim=1)
-    coords, inverse = torch.unique(full, dim=0, return_inverse=True)
+    coords, inverse = unique_coords(grid, batch)
     return coords.to(torch.int32), inverse
 
 

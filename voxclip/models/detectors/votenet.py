@@ -6,7 +6,6 @@ from mmengine.model import BaseModel
 
 from voxclip.models.text4point.guidance import Text4PointGuidedMixin
 from voxclip.registry import MODELS
-from voxclip.sparse import SparseTensor
 
 from .outputs import predictions_with_ground_truth
 
@@ -41,24 +40,15 @@ class VoteNetDetector(Text4PointGuidedMixin, BaseModel):
         self._build_guided_backbone(backbone, text, aux_loss)
         self.head = MODELS.build(head)
 
-    def _head_outputs(self, inputs: dict, data_samples: list | None, keep: dict | None = None) -> dict:
-        for key in ("feats", "coords", "points", "point_batch", "inverse"):
-            if key not in inputs:
-                raise KeyError(f"VoteNetDetector: batch inputs lack '{key}' (see docs/architecture.md)")
-        x = SparseTensor(inputs["feats"], inputs["coords"])
-        out, text = self._run_backbone(x)
-        if keep is not None:
-            keep.update(out=out, text=text)
-        feats = out.features if hasattr(out, "features") else out
-        voxel_feats = feats.feats if isinstance(feats, SparseTensor) else feats
-        if voxel_feats.shape[0] != x.coords.shape[0]:
-            raise ValueError(f"backbone returned {voxel_feats.shape[0]} rows for {x.coords.shape[0]} input voxels")
+    def _head_outputs(self, inputs: dict, data_samples: list | None):
+        """-> (head predictions, backbone output, text embeddings or None)."""
+        voxel_feats, out, text = self._backbone_features(inputs, ("feats", "coords", "points", "point_batch", "inverse"))
         batch_size = len(data_samples) if data_samples else int(inputs["point_batch"].max()) + 1
-        return self.head(voxel_feats, inputs["points"], inputs["point_batch"], inputs["inverse"], batch_size)
+        preds = self.head(voxel_feats, inputs["points"], inputs["point_batch"], inputs["inverse"], batch_size)
+        return preds, out, text
 
     def forward(self, inputs: dict, data_samples: list | None = None, mode: str = "tensor"):
-        backbone = {}
-        preds = self._head_outputs(inputs, data_samples, backbone)
+        preds, out, text = self._head_outputs(inputs, data_samples)
         if mode == "tensor":
             return preds
         if mode == "loss":
@@ -71,7 +61,7 @@ class VoteNetDetector(Text4PointGuidedMixin, BaseModel):
                 box_instance = [s["gt_instance_ids"] for s in data_samples]
             losses = self.head.loss(preds, [s["gt_boxes"] for s in data_samples],
                                     [s["gt_labels"] for s in data_samples], point_instance, box_instance)
-            losses.update(self._text_aux_losses(backbone["out"], backbone["text"], inputs, data_samples))
+            losses.update(self._text_aux_losses(out, text, inputs, data_samples))
             return losses
         if mode == "predict":
             results = self.head.predict(preds, inputs["points"], inputs["point_batch"])

@@ -8,7 +8,6 @@ from torch import nn
 
 from voxclip.models.text4point.guidance import Text4PointGuidedMixin
 from voxclip.registry import MODELS
-from voxclip.sparse import SparseTensor
 
 
 @MODELS.register_module()
@@ -45,15 +44,7 @@ class SparseSegmentor(Text4PointGuidedMixin, BaseModel):
         self.classifier = nn.Linear(channels, self.num_classes)
 
     def _point_logits(self, inputs: dict):
-        for key in ("feats", "coords", "inverse"):
-            if key not in inputs:
-                raise KeyError(f"SparseSegmentor: batch inputs lack '{key}' (see docs/architecture.md)")
-        x = SparseTensor(inputs["feats"], inputs["coords"])
-        out, text = self._run_backbone(x)
-        feats = out.features if hasattr(out, "features") else out
-        voxel_feats = feats.feats if isinstance(feats, SparseTensor) else feats
-        if voxel_feats.shape[0] != x.coords.shape[0]:
-            raise ValueError(f"backbone returned {voxel_feats.shape[0]} rows for {x.coords.shape[0]} input voxels")
+        voxel_feats, out, text = self._backbone_features(inputs)
         logits = self.classifier(self.dropout(voxel_feats))
         return logits[inputs["inverse"]], out, text
 

@@ -101,7 +101,7 @@ class Text4PointGuidedMixin:
     """Backbone + optional text source + auxiliary loss + pretrained backbone init.
 
     Use in an mmengine BaseModel before it in the bases: ``class M(Text4PointGuidedMixin,
-    BaseModel)``; call ``_build_guided_backbone`` in ``__init__``, ``_run_backbone`` in forward and
+    BaseModel)``; call ``_build_guided_backbone`` in ``__init__``, ``_backbone_features`` in forward and
     ``_text_aux_losses`` in 'loss' mode.
     """
 
@@ -134,12 +134,23 @@ class Text4PointGuidedMixin:
     def text_class_names(self) -> Sequence[str]:
         return tuple(self.text.class_names) if self.text is not None else ()
 
-    def _run_backbone(self, x: SparseTensor):
-        """-> (backbone output, text embeddings (K', d) or None)."""
+    def _backbone_features(self, inputs: dict, required: Sequence[str] = ("feats", "coords", "inverse")):
+        """Batch of sparse_collate -> (voxel features (V, C) on the input voxels, backbone output,
+        text embeddings (K', d) or None)."""
+        for key in required:
+            if key not in inputs:
+                raise KeyError(f"{type(self).__name__}: batch inputs lack '{key}' (see docs/architecture.md)")
+        x = SparseTensor(inputs["feats"], inputs["coords"])
         if self.text is None:
-            return self.backbone(x), None
-        text = self.text()
-        return self.backbone(x, text.to(x.feats.dtype)), text
+            out, text = self.backbone(x), None
+        else:
+            text = self.text()
+            out = self.backbone(x, text.to(x.feats.dtype))
+        feats = out.features if hasattr(out, "features") else out
+        voxel_feats = feats.feats if isinstance(feats, SparseTensor) else feats
+        if voxel_feats.shape[0] != x.coords.shape[0]:
+            raise ValueError(f"backbone returned {voxel_feats.shape[0]} rows for {x.coords.shape[0]} input voxels")
+        return voxel_feats, out, text
 
     def _text_aux_losses(self, out, text: Optional[torch.Tensor], inputs: dict,
                          data_samples: Sequence[dict]) -> dict:

@@ -49,6 +49,7 @@ from mmengine.model import BaseModel
 
 from voxclip import sparse as sp
 from voxclip.registry import MODELS
+from voxclip.sparse.kernel_map import linear_keys
 
 from .correspondence import voxel_pixel_correspondences
 from .decoder2d import Text4PointDecoder2D, Text4PointDepthHead  # noqa: F401  (registers them)
@@ -58,11 +59,6 @@ __all__ = ["Text4PointPretrainer", "lookup_rows", "parent_rows", "pixel_to_cell"
 
 
 
-def _keys(coords: torch.Tensor, low: torch.Tensor, ext: torch.Tensor) -> torch.Tensor:
-    c = coords.to(torch.int64) - low
-    return ((c[:, 0] * ext[1] + c[:, 1]) * ext[2] + c[:, 2]) * ext[3] + c[:, 3]
-
-
 def lookup_rows(query: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
     """Row of ``table`` (T,4) holding each row of ``query`` (Q,4); -1 where absent. Table rows unique."""
     if len(query) == 0:
@@ -70,9 +66,8 @@ def lookup_rows(query: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
     if len(table) == 0:
         return torch.full((len(query),), -1, dtype=torch.int64, device=query.device)
     both = torch.cat([query, table]).to(torch.int64)
-    low = both.min(0).values
-    ext = both.max(0).values - low + 1
-    tk, qk = _keys(table, low, ext), _keys(query, low, ext)
+    keys = linear_keys(both[:, 1:], both[:, 0], 0)[0]  # one bounding box for both sets
+    qk, tk = keys[:len(query)], keys[len(query):]
     sorted_k, order = torch.sort(tk)
     pos = torch.searchsorted(sorted_k, qk).clamp_max(len(sorted_k) - 1)
     found = sorted_k[pos] == qk
@@ -151,10 +146,7 @@ class Text4PointPretrainer(BaseModel):
                  loss_weights: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self.image_encoder = MODELS.build(image_encoder)
-        for p in self.image_encoder.parameters():
-            p.requires_grad_(False)
-        self.image_encoder.eval()
+        self.image_encoder = MODELS.build(image_encoder)  # a FrozenTower: no grad, always eval
         self.text = MODELS.build(text)
         for p in self.text.parameters():
             p.requires_grad_(False)
@@ -229,8 +221,7 @@ class Text4PointPretrainer(BaseModel):
 
     def _run(self, inputs: dict) -> dict:
         images = inputs["images"]
-        with torch.no_grad():
-            h2d = self.image_encoder(images)
+        h2d = self.image_encoder(images)  # runs without autograd (frozen)
         text = self.text_embeddings().to(device=inputs["feats"].device, dtype=inputs["feats"].dtype)
         x = sp.SparseTensor(inputs["feats"], inputs["coords"])
         out = self.backbone(x, text)
