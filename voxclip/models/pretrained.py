@@ -1,0 +1,55 @@
+"""Initialise a module from the ``prefix``-ed weights of a (pretraining) checkpoint.
+
+One mechanism for every method (``../shared/docs/methods.md``): a fine-tuning config names the
+checkpoint and the key prefix; the log lists loaded, missing, unexpected and mismatched keys.
+"""
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+import torch
+from mmengine.logging import print_log
+from torch import nn
+
+__all__ = ["load_pretrained_backbone"]
+
+
+def load_pretrained_backbone(module: nn.Module, checkpoint: str, prefix: str = "backbone.",
+                             producer: Optional[str] = None, map_location: str = "cpu") -> dict:
+    """Load the ``prefix``-ed weights of a (pretraining) checkpoint into ``module``.
+
+    Accepts ``{'state_dict': {...}}`` (mmengine checkpoints) or a bare state dict. Keys missing
+    from the checkpoint or of another shape keep their initial values and are logged; a file that
+    does not exist or holds no ``prefix`` key is a one-line error. Returns
+    ``dict(loaded, missing, unexpected, mismatched)`` (lists of parameter names).
+    """
+    hint = f"; produce it with: python tools/train.py {producer}" if producer else ""
+    if not os.path.isfile(checkpoint):
+        raise FileNotFoundError(f"{checkpoint}: pretrained backbone checkpoint not found{hint}")
+    from voxclip.engine.setup import allow_trusted_checkpoints
+
+    allow_trusted_checkpoints()  # mmengine checkpoints hold message-hub objects (torch >= 2.6)
+    try:
+        ckpt = torch.load(checkpoint, map_location=map_location, weights_only=False)
+    except Exception as exc:  # truncated / not a torch file
+        raise ValueError(f"{checkpoint}: cannot read checkpoint ({type(exc).__name__}: {exc}){hint}") from exc
+    state = ckpt.get("state_dict", ckpt) if isinstance(ckpt, dict) else None
+    if not isinstance(state, dict):
+        raise ValueError(f"{checkpoint}: not a state dict checkpoint{hint}")
+    prefix = prefix or ""
+    sub = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+    if not sub:
+        some = ", ".join(list(state)[:3])
+        raise KeyError(f"{checkpoint}: no '{prefix}*' weights (keys start like: {some}){hint}")
+    own = module.state_dict()
+    mismatched = [k for k, v in sub.items() if k in own and tuple(own[k].shape) != tuple(v.shape)]
+    usable = {k: v for k, v in sub.items() if k in own and k not in mismatched}
+    result = module.load_state_dict(usable, strict=False)
+    info = dict(loaded=sorted(usable), missing=sorted(result.missing_keys),
+                unexpected=sorted(k for k in sub if k not in own), mismatched=sorted(mismatched))
+    print_log(f"loaded {len(usable)} '{prefix}*' tensors of {checkpoint} into {type(module).__name__}"
+              + "".join(f"; {name}: {info[name][:5]}{'...' if len(info[name]) > 5 else ''}"
+                        for name in ("missing", "unexpected", "mismatched") if info[name]),
+              logger="current")
+    return info
