@@ -12,7 +12,7 @@ import torch
 from mmengine.logging import print_log
 from torch import nn
 
-__all__ = ["load_pretrained_backbone"]
+__all__ = ["load_pretrained_backbone", "PretrainedPartsMixin"]
 
 
 def load_pretrained_backbone(module: nn.Module, checkpoint: str, prefix: str = "backbone.",
@@ -53,3 +53,39 @@ def load_pretrained_backbone(module: nn.Module, checkpoint: str, prefix: str = "
                         for name in ("missing", "unexpected", "mismatched") if info[name]),
               logger="current")
     return info
+
+
+class PretrainedPartsMixin:
+    """``pretrained=dict(checkpoint=PATH, parts={'tokenizer': 'tokenizer.', 'encoder': 'encoder.'},
+    producer=CONFIG)`` on a downstream model: each named submodule takes the weights under its
+    prefix in ``init_weights()`` (the Runner calls it before ``load_from``/resume). Every
+    pretraining package stores its student as ``tokenizer.*`` and ``encoder.*`` so that this default
+    fits 3DETR, the classifier and the token segmentation head alike."""
+
+    DEFAULT_PARTS = {"tokenizer": "tokenizer.", "encoder": "encoder."}
+
+    def _set_pretrained(self, pretrained: Optional[dict]) -> None:
+        if pretrained is not None:
+            unknown = set(pretrained) - {"checkpoint", "parts", "producer", "map_location"}
+            if "checkpoint" not in pretrained or unknown:
+                raise ValueError(f"{type(self).__name__}: pretrained needs checkpoint= (and optional parts, "
+                                 f"producer, map_location); got keys {sorted(pretrained)}")
+        self._pretrained_cfg = pretrained
+
+    def load_pretrained_parts(self) -> dict:
+        """Apply the ``pretrained`` config; returns {part: load info}."""
+        cfg = getattr(self, "_pretrained_cfg", None)
+        if cfg is None:
+            return {}
+        infos = {}
+        for part, prefix in dict(cfg.get("parts") or self.DEFAULT_PARTS).items():
+            module = getattr(self, part, None)
+            if not isinstance(module, nn.Module):
+                raise AttributeError(f"{type(self).__name__}: pretrained part '{part}' is not a submodule")
+            infos[part] = load_pretrained_backbone(module, cfg["checkpoint"], prefix, cfg.get("producer"),
+                                                   cfg.get("map_location", "cpu"))
+        return infos
+
+    def init_weights(self) -> None:
+        super().init_weights()  # type: ignore[misc]
+        self.load_pretrained_parts()

@@ -11,6 +11,7 @@ from mmengine.model import BaseModel
 from voxclip.models.heads.detr3d import DETR3DHead  # noqa: F401  (registers the head)
 from voxclip.models.tokenizers import PointTokenizer  # noqa: F401
 from voxclip.models.transformers import PointTransformerEncoder  # noqa: F401
+from voxclip.models.pretrained import PretrainedPartsMixin
 from voxclip.registry import MODELS
 
 from .outputs import predictions_with_ground_truth
@@ -29,13 +30,15 @@ def scene_bounds(points: torch.Tensor, batch: torch.Tensor, batch_size: int) -> 
 
 
 @MODELS.register_module()
-class ThreeDETR(BaseModel):
+class ThreeDETR(PretrainedPartsMixin, BaseModel):
     """Args:
         tokenizer: PointTokenizer config (its embed_dim must equal the encoder width).
         encoder: PointTransformerEncoder config (3DETR: 3 layers, 256 wide, 4 heads).
         head: DETR3DHead config (in_channels = encoder width).
         use_point_feats: feed inputs['point_feats'] to the tokenizer (3DETR ScanNet: xyz only).
         encoder_pos: add the tokenizer's positional embedding in the encoder.
+        pretrained: dict(checkpoint, parts, producer) -- tokenizer/encoder from a pretraining
+            checkpoint (``voxclip.models.pretrained.PretrainedPartsMixin``).
 
     forward(inputs, data_samples, mode) on a voxclip.datasets.sparse_collate batch (uses points,
     point_batch and optionally point_feats): 'loss' -> dict of losses; 'predict' -> per-sample dicts
@@ -43,9 +46,11 @@ class ThreeDETR(BaseModel):
     """
 
     def __init__(self, tokenizer: dict, head: dict, encoder: dict | None = None, use_point_feats: bool = False,
-                 encoder_pos: bool = True, data_preprocessor: dict | None = None, init_cfg: dict | None = None):
+                 encoder_pos: bool = True, pretrained: dict | None = None, data_preprocessor: dict | None = None,
+                 init_cfg: dict | None = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.use_point_feats, self.encoder_pos = use_point_feats, encoder_pos
+        self._set_pretrained(pretrained)
         self.tokenizer = MODELS.build(tokenizer)
         if encoder is not None:
             self.encoder = MODELS.build(encoder)
