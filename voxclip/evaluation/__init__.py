@@ -1,7 +1,10 @@
-"""Indoor detection evaluation: `indoor_map`, PR curves, the mmengine `IndoorDetMetric`, and `SegMetric` (mIoU)."""
+"""Indoor detection evaluation: `indoor_map`, PR curves, the mmengine `IndoorDetMetric`, `SegMetric` (mIoU)
+and `InstanceSegMetric` (ScanNet / S3DIS instance AP)."""
+from .instance_ap import instance_ap, match_scene, summarize_ap
+from .instance_metric import InstanceSegMetric, precision_recall_at
 from .indoor_map import indoor_map, scalar_metrics, voc_ap
 from .metric import IndoorDetMetric, format_per_class
 from .pr_curves import save_pr_curves
 from .seg_metric import SegMetric
 
-__all__ = ["IndoorDetMetric", "SegMetric", "format_per_class", "indoor_map", "save_pr_curves", "scalar_metrics", "voc_ap"]
+__all__ = ["IndoorDetMetric", "InstanceSegMetric", "instance_ap", "match_scene", "precision_recall_at", "summarize_ap", "SegMetric", "format_per_class", "indoor_map", "save_pr_curves", "scalar_metrics", "voc_ap"]
