@@ -11,7 +11,7 @@ DEMO_CFG ?= configs/demo/votenet_srunet_demo.py
 DEMO_WORK ?= work_dirs/demo
 PYTEST_ARGS ?=
 
-.PHONY: venv demo demo-text4point test bench clean-venv
+.PHONY: venv demo demo-text4point demo-instseg test bench clean-venv
 
 venv: $(STAMP)
 
@@ -27,6 +27,16 @@ demo: $(STAMP)
 demo-text4point: $(STAMP)
 	bash tools/run_demo.sh "$(PY)" "$(DEMO_RAW)" "$(DEMO_OUT)" configs/demo/text4point_votenet_demo.py \
 		work_dirs/text4point_votenet_demo configs/demo/text4point_pretrain_demo.py
+
+# PointGroup instance segmentation on synthetic S3DIS rooms: rooms, preparation, training, the
+# per-class AP / mPrec / mRec table on Area 5 (docs/instance_segmentation.md).
+INSTSEG_WORK ?= work_dirs/pointgroup_s3dis_demo
+demo-instseg: $(STAMP)
+	$(PY) tools/make_demo_data.py data/demo_s3dis_raw --dataset s3dis
+	$(PY) tools/prepare_s3dis.py data/demo_s3dis_raw data/demo_s3dis
+	$(PY) tools/train.py configs/demo/pointgroup_s3dis_demo.py --work-dir $(INSTSEG_WORK)
+	$(PY) tools/test.py configs/demo/pointgroup_s3dis_demo.py \
+		$(INSTSEG_WORK)/$$(xargs basename < $(INSTSEG_WORK)/last_checkpoint) --work-dir $(INSTSEG_WORK)
 
 test: $(STAMP)
 	OMP_NUM_THREADS=2 $(PY) -m pytest -q $(PYTEST_ARGS)

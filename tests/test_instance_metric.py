@@ -170,3 +170,17 @@ def test_metric_end_to_end_and_errors():
         metric.process(None, [dict(gt_semantic=sem, gt_instance=inst)])
     with pytest.raises(ValueError, match="benchmark"):
         InstanceSegMetric(benchmark="kitti")
+
+
+def test_results_table_for_instance_metrics():
+    from voxclip.engine import format_results_table
+
+    metrics = {"AP": 0.5, "AP@0.5": 0.75, "AP@0.25": 1.0, "mPrec": 0.6, "mRec": 0.7,
+               "AP/a": 0.5, "AP@0.5/a": 0.75, "AP@0.25/a": 1.0, "Prec/a": 0.6, "Rec/a": 0.7,
+               "AP/b": float("nan"), "AP@0.5/b": float("nan"), "AP@0.25/b": float("nan"), "Prec/b": float("nan"),
+               "Rec/b": float("nan")}
+    lines = format_results_table(metrics, ["a", "b"]).splitlines()
+    assert lines[0].split() == ["class", "AP", "AP@0.5", "AP@0.25", "Prec", "Rec"]
+    assert lines[2].split() == ["a", "0.5000", "0.7500", "1.0000", "0.6000", "0.7000"]
+    assert lines[3].split() == ["b", "-", "-", "-", "-", "-"]
+    assert lines[-1] == "AP: 0.5000  AP@0.5: 0.7500  AP@0.25: 1.0000  mPrec: 0.6000  mRec: 0.7000"

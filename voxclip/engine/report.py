@@ -1,5 +1,5 @@
 """Human-readable results: per-class tables ending in the headline line (mAP for detection,
-mIoU for segmentation)."""
+mIoU for segmentation, AP for instance segmentation)."""
 from __future__ import annotations
 
 
@@ -43,10 +43,29 @@ def format_segmentation_table(metrics: dict, class_names) -> str:
     return "\n".join(lines)
 
 
+def format_instance_table(metrics: dict, class_names) -> str:
+    """Per-class instance AP / AP@0.5 / AP@0.25 (+ Prec / Rec for S3DIS) rows, then the headline line."""
+    cols = [c for c in ("AP", "AP@0.5", "AP@0.25", "Prec", "Rec") if f"{c}/{class_names[0]}" in metrics]
+    width = max(len("class"), *(len(n) for n in class_names))
+    head = f"{'class':<{width}}" + "".join(f"  {c:>7s}" for c in cols)
+    lines = [head, "-" * len(head)]
+    for name in class_names:
+        vals = [metrics.get(f"{c}/{name}") for c in cols]
+        lines.append(f"{name:<{width}}" + "".join("        -" if v is None or v != v else f"  {float(v):7.4f}"
+                                                   for v in vals))
+    lines.append("-" * len(head))
+    lines.append("  ".join(f"{k}: {float(metrics[k]):.4f}" for k in ("AP", "AP@0.5", "AP@0.25", "mPrec", "mRec")
+                           if k in metrics))
+    return "\n".join(lines)
+
+
 def format_results_table(metrics: dict, class_names) -> str:
-    """The table for whatever the evaluator computed: detection, segmentation, or a plain listing."""
+    """The table for whatever the evaluator computed: detection, segmentation, instance
+    segmentation, or a plain listing."""
     if any(k.split("/")[-1] == "mAP@0.25" for k in metrics):
         return format_detection_table(metrics, class_names)
+    if "AP@0.5" in metrics and "AP@0.25" in metrics and class_names:
+        return format_instance_table(metrics, class_names)
     if "mIoU" in metrics:
         return format_segmentation_table(metrics, class_names)
     return "\n".join(f"{k}: {v}" for k, v in sorted(metrics.items()))

@@ -1,4 +1,5 @@
-"""Segmentors (backbone + per-point classifier); importing registers them in voxclip.registry.MODELS."""
+"""Segmentors (backbone + per-point heads); importing registers them in voxclip.registry.MODELS."""
+from .pointgroup import PointGroup
 from .sparse_segmentor import SparseSegmentor
 
-__all__ = ["SparseSegmentor"]
+__all__ = ["PointGroup", "SparseSegmentor"]
