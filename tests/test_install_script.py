@@ -2,6 +2,7 @@
 consistency check (docker/check_env.py), a real offline install into a fresh venv; hadolint on the
 Dockerfile."""
 import os
+import importlib.util
 import shutil
 import subprocess
 import sys
@@ -84,28 +85,51 @@ def test_no_toolkit_means_cpu(tmp_path):
     assert "CPU_ONLY=1" in run.stdout.split("[install] minkowski: ")[1].splitlines()[0]
 
 
-def test_version_check_catches_mismatches(tmp_path):
-    # This environment: the registry torch (CUDA 13 build) and the CPU spconv 2.3.8.
+def _check_env():
+    spec = importlib.util.spec_from_file_location("check_env", REPO / "docker/check_env.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_version_check_catches_mismatches(monkeypatch):
+    # This environment: the registry torch (a CUDA build) and the CPU spconv 2.3.8.
     import torch
 
+    check_env = _check_env()
     built = torch.version.cuda
-    run = run_install(tmp_path, "--check", "--cuda", "cpu")
-    assert run.returncode == 0, run.stderr
-    assert "ok: voxclip at " in run.stdout and f"ok: torch {torch.__version__}" in run.stdout
+    monkeypatch.setattr(check_env, "nvcc_release", lambda: None)
+    assert check_env.main(["--cuda", "cpu", "--spconv", "spconv==2.3.8"]) == 0
     if built is None:
         pytest.skip("CPU-only torch: the CUDA-major checks need a CUDA build of torch")
-    other = "12.4" if not built.startswith("12") else "13.0"
-    check = [sys.executable, str(REPO / "docker/check_env.py")]
-    # toolkit of another major version than torch: both the torch and the nvcc checks fire
-    run = subprocess.run(check + ["--cuda", other, "--spconv", "none"], capture_output=True, text=True,
-                         env=_env(tmp_path, other), timeout=120)
-    assert run.returncode == 1
-    assert f"torch {torch.__version__} is built for CUDA {built} but the toolkit is CUDA {other}" in run.stderr
-    assert f"nvcc is CUDA {other} but torch {torch.__version__} is built for CUDA {built}" in run.stderr
-    # the wrong spconv variant
-    run = subprocess.run(check + ["--cuda", "cpu", "--spconv", "spconv-cu126==2.3.8"], capture_output=True,
-                         text=True, env=_env(tmp_path), timeout=120)
-    assert run.returncode == 1 and "spconv: expected spconv-cu126 2.3.8, installed: spconv 2.3.8" in run.stderr
+    other = "12.4" if not built.startswith("12.") else "13.0"
+    # a toolkit of another major version than torch: both the torch and the nvcc checks fire
+    monkeypatch.setattr(check_env, "nvcc_release", lambda: other)
+    errors, notes = [], []
+    check_env.check_torch(other, errors, notes)
+    assert errors == [
+        f"torch {torch.__version__} is built for CUDA {built} but the toolkit is CUDA {other}: install a torch "
+        f"built for CUDA {other.split('.')[0]} (docker/install.sh --cuda {other})",
+        f"nvcc is CUDA {other} but torch {torch.__version__} is built for CUDA {built}: CUDA extensions "
+        "(MinkowskiEngine) refuse to build across major versions"]
+    # the same major version (another minor) is fine
+    monkeypatch.setattr(check_env, "nvcc_release", lambda: built.split(".")[0] + ".9")
+    errors = []
+    check_env.check_torch(built.split(".")[0] + ".9", errors, notes)
+    assert errors == []
+    # the wrong spconv variant, and a second variant next to the right one
+    errors = []
+    check_env.check_spconv("spconv-cu126==2.3.8", built, errors, notes)
+    assert "spconv: expected spconv-cu126 2.3.8, installed: spconv 2.3.8" in errors
+    monkeypatch.setattr(check_env, "spconv_distributions", lambda: {"spconv": "2.3.8", "spconv-cu126": "2.3.8"})
+    errors = []
+    check_env.check_spconv("spconv-cu126==2.3.8", "12.8", errors, notes)
+    assert errors == ["several spconv variants installed (spconv, spconv-cu126): they share the `spconv` module; "
+                      "keep only spconv-cu126 (pip uninstall the others)"]
+    errors = []
+    monkeypatch.setattr(check_env, "spconv_distributions", lambda: {"spconv-cu126": "2.3.8"})
+    check_env.check_spconv("spconv-cu126==2.3.8", "13.0", errors, notes)
+    assert errors[0] == "spconv-cu126 is built for CUDA 12 but torch for CUDA 13.0"
 
 
 def test_offline_install_into_a_fresh_venv(tmp_path):
