@@ -171,3 +171,44 @@ def test_dockerfile_runs_install_sh_on_a_pinned_base():
     assert "docker/install.sh" in text and "pip install" not in text  # every step lives in install.sh
     ignored = (REPO / ".dockerignore").read_text().split()
     assert {".venv", "data", "work_dirs", ".git"} <= {p.strip("/") for p in ignored}
+
+
+def test_gpu_check_without_a_gpu_is_a_clear_error(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present: tools/gpu_check.sh runs for real here")
+    run = subprocess.run(["bash", str(REPO / "tools/gpu_check.sh"), "--python", sys.executable, "--out",
+                          str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines()[-1].startswith(f"error: {sys.executable}: torch does not see a CUDA device")
+
+
+def test_gpu_check_summary_from_hand_made_results(tmp_path):
+    """The summary's targets and counts, from a junit XML and a benchmark JSON written here."""
+    import json
+
+    (tmp_path / "nvidia_smi.txt").write_text("NVIDIA H200, 580.1, 143771 MiB\n")
+    (tmp_path / "gpu_tests.xml").write_text(
+        '<testsuites><testsuite name="pytest">'
+        '<testcase classname="tests.test_gpu" name="test_a" time="1.5"/>'
+        '<testcase classname="tests.test_gpu" name="test_b" time="0.1"><failure message="x"/></testcase>'
+        '<testcase classname="tests.test_gpu" name="test_c" time="0"><skipped message="no spconv"/></testcase>'
+        '</testsuite></testsuites>')
+    med = {"torch": {"fwd": 0.09, "train": 0.3}, "spconv": {"fwd": 0.03, "train": 0.1},
+           "spconv/amp": {"fwd": 0.02, "train": 0.07}}
+    (tmp_path / "benchmark_sparse_gpu.json").write_text(json.dumps(dict(
+        voxels=161000, arch="34C", device="cuda", gpu="NVIDIA H200", torch="2.11", median=med,
+        peak_memory_bytes={"torch": 3 * 2 ** 30})))
+    run = subprocess.run([sys.executable, str(REPO / "tools/gpu_check_summary.py"), "--out", str(tmp_path),
+                          "--test-rc", "1", "--bench-rc", "0", "--seconds", "300"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    report = json.loads((tmp_path / "gpu_check.json").read_text())
+    assert report["tests"]["counts"] == {"passed": 1, "failed": 1, "skipped": 1}
+    t = report["benchmark"]["targets"]
+    assert t["spconv_fwd_s"]["met"] is True and t["torch_over_spconv_fwd"]["value"] == pytest.approx(3.0)
+    assert t["torch_over_spconv_fwd"]["met"] is True  # 0.09 / 0.03 = 3: within 3x
+    text = (tmp_path / "gpu_check.txt").read_text()
+    assert "gpu tests: 1 passed, 1 failed, 1 skipped" in text and "FAILED: tests.test_gpu::test_b" in text
+    assert "| torch | 0.0900 | 0.3000 | 3.00 |" in text and "| spconv/amp | 0.0200 | 0.0700 | - |" in text
