@@ -6,6 +6,10 @@ the same model and checkpoint at the same torch thread count; each repetition st
 SparseTensor, so kernel-map/index building is part of the measured time, as it is for a new batch.
 
     python tools/benchmark_sparse.py --threads 1 --repeats 3
+    python tools/benchmark_sparse.py --device cuda --voxels 160000 --precision fp32,amp --json gpu.json
+
+`--precision amp` runs under torch.autocast (float16 on CUDA with a GradScaler'd backward, bfloat16 on
+CPU); every (backend, precision) pair is timed in the same interleaved loop.
 """
 from __future__ import annotations
 
@@ -134,11 +138,17 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--backends", default=",".join(sp.available_backends()))
+    ap.add_argument("--precision", default="fp32", help="comma list of fp32, amp")
     ap.add_argument("--json", help="also write the results here (atomically)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     backends = [b for b in args.backends.split(",") if b]
+    precisions = [p for p in args.precision.split(",") if p]
+    if not precisions or set(precisions) - {"fp32", "amp"}:
+        print(f"error: --precision takes fp32 and/or amp, got {args.precision!r}", file=sys.stderr)
+        return 2
+    amp_dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
     missing = [b for b in backends if b not in sp.available_backends()]
     if missing:
         print(f"error: backends not available: {missing} (available: {sp.available_backends()})", file=sys.stderr)
@@ -152,31 +162,48 @@ def main(argv=None) -> int:
     def fresh():
         return sp.SparseTensor(scene.feats, scene.coords)
 
-    def forward(name):
+    scaler = torch.amp.GradScaler(device.type, enabled=device.type == "cuda")
+
+    def autocast(prec):
+        return torch.autocast(device.type, dtype=amp_dtype, enabled=prec == "amp")
+
+    def forward(name, prec="fp32"):
         model.eval()
-        with torch.no_grad(), sp.use_backend(name):
+        with torch.no_grad(), sp.use_backend(name), autocast(prec):
             model(fresh())
 
-    def train_step(name):
+    def train_step(name, prec="fp32"):
         model.train()
         with sp.use_backend(name):
-            out = model(fresh())
-            out.features.feats.square().mean().backward()
+            with autocast(prec):
+                loss = model(fresh()).features.feats.float().square().mean()
+            (scaler.scale(loss) if prec == "amp" else loss).backward()
         model.zero_grad(set_to_none=True)
 
     can_train = {b: not (b == "spconv" and device.type == "cpu") for b in backends}
-    results = {b: {"fwd": [], "fwd_cpu": [], "train": [], "train_cpu": []} for b in backends}
-    for b in backends:  # warm-up (allocator, lazy module creation)
-        forward(b)
+    # spconv has no bfloat16 kernels, and CPU autocast is bfloat16: no spconv/amp pair on CPU.
+    runs = [(b, p) for b in backends for p in precisions if not (b == "spconv" and p == "amp" and device.type == "cpu")]
+    key = {(b, p): b if p == "fp32" else f"{b}/amp" for b, p in runs}  # fp32 keys as before
+    results = {key[r]: {"fwd": [], "fwd_cpu": [], "train": [], "train_cpu": []} for r in runs}
+    peak = {}
+    for b, p in runs:  # warm-up (allocator, lazy module creation, spconv's kernel selection)
+        forward(b, p)
+        if can_train[b] and device.type == "cuda":
+            train_step(b, p)
     for _ in range(args.repeats):  # interleaved, so load on a shared machine hits every backend alike
-        for b in backends:
-            w, c = _time(lambda: forward(b), device)
-            results[b]["fwd"].append(w)
-            results[b]["fwd_cpu"].append(c)
+        for b, p in runs:
+            r = results[key[b, p]]
+            if device.type == "cuda":
+                torch.cuda.reset_peak_memory_stats(device)
+            w, c = _time(lambda: forward(b, p), device)
+            r["fwd"].append(w)
+            r["fwd_cpu"].append(c)
             if can_train[b]:
-                w, c = _time(lambda: train_step(b), device)
-                results[b]["train"].append(w)
-                results[b]["train_cpu"].append(c)
+                w, c = _time(lambda: train_step(b, p), device)
+                r["train"].append(w)
+                r["train_cpu"].append(c)
+            if device.type == "cuda":
+                peak[key[b, p]] = max(peak.get(key[b, p], 0), torch.cuda.max_memory_allocated(device))
     map_share = None
     if "torch" in backends:
         with MapTimer() as mt:
@@ -198,13 +225,13 @@ def main(argv=None) -> int:
                                      for _ in range(args.repeats))}
 
     med = {b: {k: (statistics.median(v) if v else None) for k, v in r.items()} for b, r in results.items()}
-    ref = med.get("spconv")
-    print(f"{'backend':<10} {'fwd wall s':>10} {'fwd cpu s':>10} {'fwd/spconv':>10} {'fwd+bwd s':>10}")
-    for b in backends:
-        m = med[b]
+    print(f"{'backend':<14} {'fwd wall s':>10} {'fwd cpu s':>10} {'fwd/spconv':>10} {'fwd+bwd s':>10} {'peak GiB':>9}")
+    for b, p in runs:
+        m, ref = med[key[b, p]], med.get(key["spconv", p]) if ("spconv", p) in key else None
         ratio = f"{m['fwd'] / ref['fwd']:.2f}" if ref else "-"
         train = f"{m['train']:.3f}" if m["train"] is not None else "n/a"
-        print(f"{b:<10} {m['fwd']:>10.3f} {m['fwd_cpu']:>10.3f} {ratio:>10} {train:>10}")
+        mem = f"{peak[key[b, p]] / 2 ** 30:.2f}" if key[b, p] in peak else "-"
+        print(f"{key[b, p]:<14} {m['fwd']:>10.3f} {m['fwd_cpu']:>10.3f} {ratio:>10} {train:>10} {mem:>9}")
     if "spconv" in backends and device.type == "cpu":
         print("spconv fwd+bwd: n/a (spconv 2.3.8 CPU cannot run backward); spconv always runs 1 thread on CPU")
     if map_share:
@@ -213,8 +240,10 @@ def main(argv=None) -> int:
     print(f"voxelise {len(pts)} points: voxel_coords {vox['keys']:.3f} s, torch.unique(dim=0) {vox['rows']:.3f} s "
           f"({vox['rows'] / vox['keys']:.1f}x)")
     if args.json:
-        payload = dict(voxels=len(scene), arch=args.arch, threads=args.threads, device=str(device),
-                       median=med, raw=results, kernel_map=map_share, voxelise=vox)
+        gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else None
+        payload = dict(voxels=len(scene), arch=args.arch, threads=args.threads, device=str(device), gpu=gpu,
+                       torch=torch.__version__, precisions=precisions, median=med, raw=results,
+                       peak_memory_bytes=peak, kernel_map=map_share, voxelise=vox)
         d = os.path.dirname(os.path.abspath(args.json))
         with tempfile.NamedTemporaryFile("w", dir=d, delete=False, suffix=".tmp") as f:
             json.dump(payload, f, indent=1)

@@ -22,6 +22,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from voxclip.engine.cli import run_cli  # noqa: E402
 from voxclip.engine import finish_distributed, format_results_table, prepare_config, register_atomic_backend  # noqa: E402
+from voxclip.engine.distributed import configure_visualizer  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -64,6 +65,7 @@ def main(argv=None):
             raise SystemExit(f"error: --show-dir draws detection PR curves; {args.config} evaluates with "
                              f"{evaluator.get('type')}")
         evaluator.pr_curve_dir = args.show_dir
+    configure_visualizer(cfg)
     prepare_config(cfg, args.launcher)
     register_atomic_backend()
     runner = Runner.from_cfg(cfg)

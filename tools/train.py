@@ -5,7 +5,8 @@
                                  [--cfg-options k=v ...] [--launcher none|pytorch]
 
 Multi-process: `torchrun --nproc_per_node N tools/train.py CONFIG --launcher pytorch`
-(gloo on CPU, nccl on GPU).
+(gloo on CPU, nccl on GPU); multi-node: tools/dist_train.sh, tools/slurm_train.sh (docs/gpu.md).
+`--sync-bn` (SyncBatchNorm, CUDA), `--auto-scale-lr` (lr x total batch / auto_scale_lr.base_batch_size).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 
 from voxclip.engine.cli import run_cli  # noqa: E402
 from voxclip.engine import finish_distributed, prepare_config, register_atomic_backend  # noqa: E402
+from voxclip.engine.distributed import apply_launch_options  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -32,6 +34,9 @@ def parse_args(argv=None):
     p.add_argument("--amp", action="store_true", help="automatic mixed precision")
     p.add_argument("--cfg-options", nargs="+", action=DictAction, help="override config keys, k=v")
     p.add_argument("--launcher", choices=["none", "pytorch"], default="none")
+    p.add_argument("--sync-bn", action="store_true", help="SyncBatchNorm across processes (CUDA, distributed runs)")
+    p.add_argument("--auto-scale-lr", action="store_true",
+                   help="scale the lr by total batch / the config's auto_scale_lr.base_batch_size")
     p.add_argument("--local_rank", "--local-rank", type=int, default=0)
     args = p.parse_args(argv)
     os.environ.setdefault("LOCAL_RANK", str(args.local_rank))
@@ -59,6 +64,7 @@ def build_runner(args) -> Runner:
         if not osp.isfile(args.resume):
             raise SystemExit(f"error: {args.resume}: checkpoint to resume from not found")
         cfg.resume, cfg.load_from = True, args.resume
+    apply_launch_options(cfg, args)
     prepare_config(cfg, args.launcher)
     register_atomic_backend()
     return Runner.from_cfg(cfg)

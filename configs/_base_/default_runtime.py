@@ -16,6 +16,8 @@ env_cfg = dict(
 )
 log_processor = dict(by_epoch=True, window_size=10)
 log_level = "INFO"
+# TensorBoard event files next to scalars.json (pip install 'voxclip[tensorboard]'; --cfg-options tensorboard=True).
+tensorboard = False
 load_from = None
 resume = False
 randomness = dict(seed=0, deterministic=False)

@@ -7,11 +7,51 @@ from torch import nn
 from .tensor import SparseTensor
 
 
-class BatchNorm(nn.BatchNorm1d):
-    """BatchNorm1d over the feature rows of a SparseTensor: (N, C) -> (N, C)."""
+class BatchNorm(nn.Module):
+    """BatchNorm1d over the feature rows of a SparseTensor: (N, C) -> (N, C).
 
-    def forward(self, x: SparseTensor) -> SparseTensor:  # type: ignore[override]
-        return x.replace_feats(super().forward(x.feats))
+    The statistics live in a child `nn.BatchNorm1d` named `bn`, so that SyncBatchNorm conversion
+    (torch's `convert_sync_batchnorm`, mmengine's `sync_bn`) swaps the child and this wrapper still
+    unpacks the SparseTensor (a BatchNorm1d subclass would be replaced by a plain SyncBatchNorm that
+    cannot take one). State-dict keys stay flat (`norm1.weight`, as before the child existed), so
+    every checkpoint keeps loading.
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True):
+        super().__init__()
+        self.bn = nn.BatchNorm1d(num_features, eps, momentum, affine, track_running_stats)
+        self._register_state_dict_hook(_flatten_bn_keys)  # mmengine's get_state_dict runs these too
+        self.register_load_state_dict_pre_hook(_nest_bn_keys)
+
+    def forward(self, x: SparseTensor) -> SparseTensor:
+        return x.replace_feats(self.bn(x.feats))
+
+    # The BatchNorm1d attributes callers used before the child existed.
+    num_features = property(lambda self: self.bn.num_features)
+    eps = property(lambda self: self.bn.eps)
+    momentum = property(lambda self: self.bn.momentum)
+    weight = property(lambda self: self.bn.weight)
+    bias = property(lambda self: self.bn.bias)
+    running_mean = property(lambda self: self.bn.running_mean)
+    running_var = property(lambda self: self.bn.running_var)
+
+    def extra_repr(self) -> str:
+        return "flat state-dict keys"
+
+
+def _flatten_bn_keys(module, state_dict, prefix, local_metadata):
+    inner = prefix + "bn."
+    for key in [k for k in state_dict if k.startswith(inner)]:
+        state_dict[prefix + key[len(inner):]] = state_dict.pop(key)
+
+
+def _nest_bn_keys(module, state_dict, prefix, *args):
+    # Runs before the children load, which then find their keys under `bn.`.
+    names = [n for n, _ in module.bn.named_parameters(recurse=False)] + [n for n, _ in module.bn.named_buffers(recurse=False)]
+    for name in names:
+        if prefix + name in state_dict:
+            state_dict[prefix + "bn." + name] = state_dict.pop(prefix + name)
 
 
 class ReLU(nn.Module):
