@@ -67,8 +67,9 @@ class DETR3DHead(nn.Module):
         num_angle_bins: yaw bins (1 = no yaw, ScanNet; 12 SUN RGB-D).
         mlp_hidden, mlp_dropout: prediction MLPs (256, 0.3).
         gauss_scale, pos_seed: Fourier encoding.
-        memory_proj, memory_proj_hidden: encoder-to-decoder projection ('conv_bn' with hidden
-            (256, 256) as 3DETR; 'mlp' = voxclip's earlier Linear-ReLU-Linear).
+        memory_proj, memory_proj_hidden: encoder-to-decoder projection ('conv_bn' with hidden widths
+            memory_proj_hidden, default (in_channels, in_channels) as 3DETR's [enc_dim, enc_dim];
+            'mlp' = voxclip's earlier Linear-ReLU-Linear).
         center_offset: 'metric' (3DETR: query + sigmoid - 0.5 metres) | 'normalized' (earlier rule).
         decoder_init: 'xavier_uniform' (3DETR) | 'default' (PyTorch's own initialisation).
         matcher: cost weights cls / objectness / center / giou.
@@ -81,7 +82,7 @@ class DETR3DHead(nn.Module):
                  num_decoder_layers: int = 8, num_heads: int = 4, ffn_dim: int = 256, dropout: float = 0.1,
                  num_angle_bins: int = 1, mlp_hidden: int = 256, mlp_dropout: float = 0.3,
                  gauss_scale: float = 1.0, pos_seed: int = 0, memory_proj: str = "conv_bn",
-                 memory_proj_hidden: tuple = (256, 256), center_offset: str = "metric",
+                 memory_proj_hidden: tuple | None = None, center_offset: str = "metric",
                  decoder_init: str = "xavier_uniform", matcher: dict | None = None,
                  loss_weights: dict | None = None, test_cfg: dict | None = None, fps_backend: str = "auto"):
         super().__init__()
@@ -91,7 +92,8 @@ class DETR3DHead(nn.Module):
             raise ValueError(f"DETR3DHead: center_offset must be 'metric' or 'normalized', got {center_offset!r}")
         self.center_offset = center_offset
         self.pos_enc = FourierPositionEncoding(dim, 3, gauss_scale, pos_seed)
-        self.memory_proj = memory_projection(memory_proj, in_channels, dim, tuple(memory_proj_hidden))
+        hidden = (in_channels, in_channels) if memory_proj_hidden is None else tuple(memory_proj_hidden)
+        self.memory_proj = memory_projection(memory_proj, in_channels, dim, hidden)
         self.query_proj = nn.Sequential(nn.Linear(dim, dim), nn.ReLU(inplace=True), nn.Linear(dim, dim), nn.ReLU(inplace=True))
         self.decoder = TransformerDecoder(num_decoder_layers, dim, num_heads, ffn_dim, dropout)
         if decoder_init == "xavier_uniform":  # 3DETR TransformerDecoder._reset_parameters
