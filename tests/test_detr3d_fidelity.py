@@ -278,3 +278,33 @@ def test_threedetr_with_set_abstraction_learns_and_predicts():
     out = model.eval()(inputs, samples, mode="predict")
     for res in out:
         assert res["boxes"].shape[0] % 3 == 0  # every kept box once per class
+
+
+# ---------------------------------------------------------------- item 7: published augmentation / NMS
+def test_votenet_sunrgbd_nms_on_enclosing_axis_aligned_boxes():
+    from voxclip.models.heads.votenet.postprocess import postprocess_sample
+    from voxclip.ops.iou3d import boxes_iou3d
+
+    # two 2 x 0.4 boxes crossing at 45 / -45 deg: small rotated IoU, identical enclosing boxes
+    boxes = torch.tensor([[0.0, 0, 0, 2, 0.4, 1, math.pi / 4], [0.0, 0, 0, 2, 0.4, 1, -math.pi / 4]])
+    assert float(boxes_iou3d(boxes, boxes)[0, 1]) < 0.25
+    obj = torch.tensor([[0.0, 3.0], [0.0, 2.0]])
+    sem = torch.tensor([[2.0, 0.0], [2.0, 0.0]])
+    cfg = dict(remove_empty_box=False, per_class_proposal=False)
+    assert postprocess_sample(boxes, obj, sem, None, cfg)["boxes"].shape[0] == 2  # rotated IoU: both kept
+    kept = postprocess_sample(boxes, obj, sem, None, dict(cfg, nms_axis_aligned=True))["boxes"]
+    assert kept.shape[0] == 1 and float(kept[0, 6]) == pytest.approx(math.pi / 4)
+
+
+def test_published_augmentation_in_configs():
+    from mmengine.config import Config
+
+    for path in ("configs/votenet/votenet_srunet34c_scannet.py", "configs/text4point/votenet_srunet34c_scannet.py",
+                 "configs/3detr/3detr_scannet.py"):
+        names = [t["type"] for t in Config.fromfile(path).train_dataloader.dataset.pipeline]
+        assert "RandomScale" not in names and {"RandomFlip", "RandomRotateZ"} <= set(names), (path, names)
+    c = Config.fromfile("configs/votenet/votenet_srunet34c_sunrgbd.py")
+    assert c.model.head.test_cfg.nms_axis_aligned
+    for path in ("configs/votenet/votenet_srunet34c_scannet.py", "configs/text4point/votenet_srunet34c_scannet.py",
+                 "configs/text4point/pretrain_srunet34c_scannet_pairs.py"):
+        assert Config.fromfile(path).model.backbone.conv0_kernel_size == 3, path

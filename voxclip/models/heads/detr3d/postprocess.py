@@ -16,7 +16,7 @@ import torch
 
 from voxclip.models.heads.votenet.postprocess import count_points_in_boxes
 from voxclip.ops.nms import batched_nms3d
-from voxclip.structures.boxes import box_corners
+from voxclip.structures.boxes import boxes_from_minmax, boxes_to_minmax
 
 __all__ = ["DEFAULT_TEST_CFG", "axis_aligned_enclosing", "parse_predictions"]
 
@@ -28,9 +28,8 @@ def axis_aligned_enclosing(boxes: torch.Tensor) -> torch.Tensor:
     """(K, 7) boxes -> (K, 7) yaw-0 boxes spanning the min/max of each box's 8 corners."""
     if boxes.shape[0] == 0:
         return boxes.clone()
-    c = box_corners(boxes)  # (K, 8, 3)
-    lo, hi = c.amin(1), c.amax(1)
-    return torch.cat([(lo + hi) / 2, hi - lo, torch.zeros_like(lo[:, :1])], dim=1)
+    lo_hi = boxes_to_minmax(boxes)
+    return boxes_from_minmax(lo_hi[:, :3], lo_hi[:, 3:])
 
 
 def parse_predictions(boxes: torch.Tensor, obj_prob: torch.Tensor, sem_prob: torch.Tensor,
