@@ -139,7 +139,7 @@ def _layer4(visual, x):
 @pytest.mark.parametrize("size,grid", [((240, 320), (7, 10)), ((64, 64), (2, 2))])
 def test_dense_matches_hand_written_value_projection(clip_file, size, grid):
     path, ref = clip_file
-    enc = CLIPDenseImageEncoder(model_cfg=TINY, weights=path)
+    enc = CLIPDenseImageEncoder(model_cfg=TINY, weights=path, dense_mode="value")
     assert enc.embed_dim == 32
     x = _images(2, *size)
     out = enc(x)
@@ -185,7 +185,7 @@ def test_dense_mean_is_attention_pool_under_uniform_attention(clip_file):
     # the pooled token equals the mean of c_proj(v_proj(x_j + pos_j)) over positions (affine maps):
     # open_clip's own AttentionPool2d must then give the mean of our dense map.
     path, _ = clip_file
-    enc = CLIPDenseImageEncoder(model_cfg=TINY, weights=path)
+    enc = CLIPDenseImageEncoder(model_cfg=TINY, weights=path, dense_mode="value")
     pool = enc.visual.attnpool
     with torch.no_grad():
         pool.q_proj.weight.zero_()

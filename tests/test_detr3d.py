@@ -1,7 +1,6 @@
 """3DETR head pieces against independent computations; GIoU against brute force; loss falls."""
 import itertools
 import math
-import time
 
 import pytest
 import torch
@@ -188,7 +187,6 @@ def test_loss_falls_on_generated_scenes():
     model = _tiny_model()
     inputs, samples = _batch([0, 1])
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    start = time.time()
     totals = []
     for _ in range(60):
         losses = model(inputs, samples, mode="loss")
@@ -198,7 +196,6 @@ def test_loss_falls_on_generated_scenes():
         total.backward()
         opt.step()
         totals.append(float(total))
-    assert time.time() - start < 30
     assert sum(totals[-5:]) / 5 < 0.75 * sum(totals[:5]) / 5, totals
 
 

@@ -150,7 +150,38 @@ def test_no_task_token_ablation_and_sequence_length(clip_file):
     hook = with_tt.clip.register_forward_hook(lambda m, i, o: seen.update(len=o.shape[1]))
     assert with_tt.encode(with_tt.tokenize(inputs, 2)).shape == (2, 32, 32)
     hook.remove()
-    assert seen["len"] == 32 + 4  # task tokens were prepended, then removed
+    assert seen["len"] == 1 + 32 + 4  # class token and task tokens were added, then removed
+
+
+def _tokens(model):
+    inputs, _ = _batch()
+    tok = model.tokenize(inputs, 2)
+    return tok, tok.tokens + tok.pos
+
+
+def test_sequence_is_class_token_points_then_task_tokens_after_ln_pre(clip_file):
+    # Eq. 5 + the released classification code: [cls + pos0 ; tokens + pos] -> dropout -> ln_pre ->
+    # append task tokens -> blocks; the head gets the point tokens. Reference: open_clip's own modules.
+    path, ref = clip_file
+    torch.manual_seed(0)
+    model = _epcl(path).eval()
+    assert model.task_tokens.encoder[1].__class__ is nn.GELU
+    tok, x = _tokens(model)
+    ref.eval()
+    v = ref.visual
+    with torch.no_grad():
+        cls = (v.class_embedding + v.positional_embedding[0]).expand(2, 1, -1)
+        task = model.task_tokens()[None].expand(2, -1, -1)
+        want = v.transformer(torch.cat([v.ln_pre(torch.cat([cls, x], 1)), task], 1))[:, 1:33]
+        assert torch.allclose(model.encode(tok), want, atol=1e-5)
+        # earlier layout, as a switch: task tokens first, through ln_pre, no class token
+        old = _epcl(path, class_token=False, task_token_placement="before_ln_pre", task_token_act="tanh").eval()
+        old.load_state_dict(model.state_dict(), strict=False)
+        task = old.task_tokens()[None].expand(2, -1, -1)
+        want_old = v.transformer(v.ln_pre(torch.cat([task, x], 1)))[:, 4:]
+        assert torch.allclose(old.encode(tok), want_old, atol=1e-5)
+        assert not torch.allclose(want_old, want, atol=1e-3)
+    assert "clip.cls_token" not in model.state_dict()  # rebuilt from the CLIP file
 
 
 def test_task_tokens_enumerated_init_through_encoder():
@@ -187,7 +218,8 @@ def test_paper_configs_build_and_name_missing_weights():
     assert cfg.optim_wrapper.optimizer.type == "AdamW"
     assert cfg.optim_wrapper.optimizer.lr == 3e-4 and cfg.optim_wrapper.optimizer.weight_decay == 0.04
     assert cfg.model.clip_dropout == 0.3 and cfg.model.freeze_clip and cfg.model.head.num_queries == 256
-    with pytest.raises(FileNotFoundError, match="open_clip_vit_b16_openai.bin"):
+    assert cfg.model.clip.model_name == "ViT-B-32" and cfg.train_dataloader.batch_size == 32
+    with pytest.raises(FileNotFoundError, match="open_clip_vit_b32_openai.bin"):
         MODELS.build(cfg.model)
     c3 = Config.fromfile("configs/3detr/3detr_scannet.py")
     assert c3.model.head.num_decoder_layers == 8 and c3.train_cfg.max_epochs == 1080

@@ -45,7 +45,7 @@ model = dict(
         agg_nsample=16,
         agg_mlp=(64, 64, 64),
         proposal_hidden=(64, 64),
-        test_cfg=dict(nms_iou=0.25, score_thr=0.05, per_class_proposal=True),
+        test_cfg=dict(nms_iou=0.25, score_thr=0.05, per_class_proposal=True, nms_axis_aligned=True),
     ),
 )
 

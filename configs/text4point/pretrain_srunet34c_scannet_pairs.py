@@ -55,7 +55,9 @@ test_evaluator = None
 
 model = dict(
     type="Text4PointPretrainer",
-    backbone=dict(type="Text4PointSRUNet", in_channels=4, out_channels=96, arch="34C", embed_dim=1024),
+    # first-layer kernel 3 as PointContrast's recipe (net.conv1_kernel_size=3); 5 = MinkowskiEngine default
+    backbone=dict(type="Text4PointSRUNet", in_channels=4, out_channels=96, arch="34C", embed_dim=1024,
+                  conv0_kernel_size=3),
     image_encoder=dict(type="CLIPDenseImageEncoder", model_name="RN50", weights=clip_weights),
     text=dict(type="FixedPrompts", class_names=text_class_names, template="point cloud of {}.",
               text_encoder=dict(type="CLIPTextEncoder", model_name="RN50", weights=clip_weights)),

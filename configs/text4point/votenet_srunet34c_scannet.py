@@ -30,6 +30,7 @@ train_dataloader = dict(batch_size=8, dataset=dict(pipeline=train_pipeline, with
 model = dict(
     backbone=dict(
         _delete_=True, type="Text4PointSRUNet", in_channels=4, out_channels=96, arch="34C", embed_dim=1024,
+        conv0_kernel_size=3,  # PointContrast recipe, as the pretraining backbone
         init_cfg=dict(type="Pretrained", checkpoint=pretrained, prefix="backbone.", producer=pretrain_config)),
     text=dict(type="PromptLearner", class_names=text_class_names, n_ctx=8,
               text_encoder=dict(type="CLIPTextEncoder", model_name="RN50", model_cfg=None, weights=clip_weights)),

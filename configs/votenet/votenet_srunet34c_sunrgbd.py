@@ -11,6 +11,8 @@ _base_ = [
     "../_base_/schedules/adam_cosine_180e.py",
 ]
 
-model = dict(head=dict(num_classes=10, num_heading_bins=12))
+# NMS on the axis-aligned boxes enclosing the rotated ones, as VoteNet's parse_predictions
+model = dict(head=dict(num_classes=10, num_heading_bins=12,
+                       test_cfg=dict(nms_iou=0.25, score_thr=0.05, per_class_proposal=True, nms_axis_aligned=True)))
 train_dataloader = dict(batch_size=16)
 auto_scale_lr = dict(enable=False, base_batch_size=64)

@@ -4,7 +4,9 @@ GIoU = IoU - (|C| - |U|) / |C| with C the smallest enclosing box (Rezatofighi et
 - Boxes whose yaws are all multiples of pi/2 (ScanNet): exact axis-aligned IoU, C = enclosing
   axis-aligned box (3DETR's non-rotated path).
 - Otherwise: exact rotated intersection (bird's-eye polygon clipping of voxclip.ops.iou3d x z overlap);
-  |C| = area of the bird's-eye convex hull of both boxes' corners x the joint z extent (as 3DETR).
+  |C| = area of the bird's-eye convex hull of both boxes' corners x the joint z extent. (3DETR's
+  released code uses the enclosing AXIS-ALIGNED box of the corners for rotated boxes too; a known
+  difference, docs/fidelity.md.)
   The hull of 8 points is found by testing every directed corner pair as a hull edge (all other
   corners on its left, none strictly inside it); its area is the shoelace sum over those edges.
 Everything is torch and differentiable with respect to the box parameters.

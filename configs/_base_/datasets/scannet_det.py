@@ -14,10 +14,11 @@ num_points = 40000
 voxel_size = 0.025
 
 # ScanNet heads predict no heading: flips keep yaw 0, rotation re-encloses boxes axis-aligned.
+# VoteNet's and 3DETR's ScanNet recipe: x / y flips and +-5 deg rotation, no scaling (a child that
+# wants scale adds dict(type="RandomScale", scale_range=(0.9, 1.1))).
 train_augment = [
     dict(type="RandomFlip", prob_x=0.5, prob_y=0.5, heading=False),
     dict(type="RandomRotateZ", degrees=5.0, box_mode="enclose"),
-    dict(type="RandomScale", scale_range=(0.9, 1.1)),
 ]
 point_features = [
     dict(type="NormalizeColor", mean=(109.8, 97.2, 83.8), std=256.0),

@@ -2,7 +2,9 @@
 # heading by default; the SUN RGB-D configs set num_classes=10, num_heading_bins=12.
 model = dict(
     type="VoteNetDetector",
-    backbone=dict(type="SRUNet", in_channels=4, out_channels=96, arch="34C"),
+    # first-layer kernel 3: PointContrast's recipe (net.conv1_kernel_size=3), which Text4Point follows;
+    # conv0_kernel_size=5 is MinkowskiEngine's Res16UNet default
+    backbone=dict(type="SRUNet", in_channels=4, out_channels=96, arch="34C", conv0_kernel_size=3),
     head=dict(
         type="VoteHead",
         num_classes=18,

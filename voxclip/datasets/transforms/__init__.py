@@ -1,6 +1,7 @@
 """Registered, composable sample transforms (numpy during augmentation, tensors after PackInputs)."""
 from .base import PER_POINT_KEYS, Compose, RandomTransform, build_transform
 from .color import RandomColorJitter
+from .cuboid import RandomCuboid
 from .features import HeightFeature, NormalizeColor, PointFeatures
 from .formatting import PackInputs
 from .geometric import RandomFlip, RandomRotateZ, RandomScale, RandomTranslate
@@ -11,5 +12,5 @@ from .voxelize import Voxelize
 __all__ = [
     "PER_POINT_KEYS", "Compose", "RandomTransform", "build_transform", "HeightFeature", "NormalizeColor",
     "PointFeatures", "PackInputs", "RandomColorJitter", "PointLabelsFromBoxes", "PointLabelsFromInstances", "RandomFlip", "RandomRotateZ", "RandomScale", "RandomTranslate",
-    "PointSample", "Voxelize",
+    "PointSample", "Voxelize", "RandomCuboid",
 ]

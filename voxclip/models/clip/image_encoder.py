@@ -1,8 +1,10 @@
 """Frozen CLIP ResNet image tower giving a dense (per-position) CLIP-space feature map (Text4Point f2D).
 
-CLIP's ResNet ends with an attention pool that turns the /32 map into ONE global embedding. For a
-dense map we apply the pool's value and output projections to every position (MaskCLIP, Zhou et
-al. 2022; DenseCLIP's dense branch), which puts each position in the joint image-text space.
+CLIP's ResNet ends with an attention pool: the /32 map x and its mean x_g, position-encoded, go
+through one multi-head self-attention whose global output is CLIP's image embedding. Text4Point
+(Eq. 1) keeps the outputs at every position, ``[h, h_g] = MSA(Concat(x, x_g))``: every position is
+a query attending to all h*w + 1 tokens (``dense_mode='msa'``, the default). ``dense_mode='value'``
+keeps the earlier value-only projection (MaskCLIP, Zhou et al. 2022; DenseCLIP's dense branch).
 """
 from __future__ import annotations
 
@@ -53,17 +55,18 @@ class CLIPDenseImageEncoder(FrozenTower):
     h, w = the /32 map size, rounded down (240x320 -> 7x10; 64x64 -> 2x2). D = CLIP embed_dim
     (1024 for RN50, 32 for TINY_RN_CLIP_CFG).
 
-    Dense head, exactly: with x_j the layer4 feature (C = 2048 for RN50) at position j and P the
-    attention pool's spatial positional embedding (a trained s x s grid, s = image_size // 32),
-    bilinearly resized to (h, w) (align_corners=False; skipped when (h, w) == (s, s)),
+    Dense head, exactly: with x_j the layer4 feature (C = 2048 for RN50) at position j, x_g the
+    mean over positions, and P the attention pool's positional embedding (global row + a trained
+    s x s grid, s = image_size // 32, the grid bilinearly resized to (h, w), align_corners=False;
+    skipped when (h, w) == (s, s)), tokens t = [x_g + P_0, x_j + P_j ...]:
 
-        dense_j = c_proj(v_proj(x_j + P_j)).
+    - dense_mode 'msa' (Text4Point Eq. 1): dense_j = the attention pool's multi-head attention output
+      for the query t_j over keys/values t (q/k/v projections, softmax per head, c_proj);
+    - dense_mode 'value' (MaskCLIP-style): dense_j = c_proj(v_proj(x_j + P_j)), the same output if
+      every query attended only to itself.
 
-    This is the attention pool's own output at j if the attention of the query at j were put all on
-    token j; the positional term is added first because the pool only ever saw position-encoded
-    tokens during CLIP training (MaskCLIP leaves it out; adding it follows DenseCLIP's input
-    handling). Query/key projections are not used. `global_pool` runs the full attention pool with
-    the same resized embedding (equal to CLIP's own image embedding at the trained grid size).
+    `global_pool` is the same attention for the query t_0 (CLIP's own image embedding at the
+    trained grid size).
 
     Args:
         model_name: open_clip config name ('RN50'; any ModifiedResNet config).
@@ -72,11 +75,15 @@ class CLIPDenseImageEncoder(FrozenTower):
             logged as a warning).
         quick_gelu: activation of the checkpoint (True for OpenAI weights; only the text tower uses it).
         save_weights: keep the frozen weights in state_dict (default: left out, see clip.frozen).
+        dense_mode: 'msa' (Text4Point Eq. 1) | 'value' (value-only projection, earlier behaviour).
     """
 
     def __init__(self, model_name: str = "RN50", model_cfg: dict | None = None, weights: str | None = None,
-                 quick_gelu: bool = True, save_weights: bool = False):
+                 quick_gelu: bool = True, save_weights: bool = False, dense_mode: str = "msa"):
         super().__init__(save_weights)
+        if dense_mode not in ("msa", "value"):
+            raise ValueError(f"CLIPDenseImageEncoder: dense_mode must be 'msa' or 'value', got {dense_mode!r}")
+        self.dense_mode = dense_mode
         clip = open_clip_from_config("CLIPDenseImageEncoder", model_name, model_cfg, weights, quick_gelu)
         visual = clip.visual
         if not hasattr(visual, "attnpool") or not hasattr(visual, "layer4"):
@@ -107,28 +114,36 @@ class CLIPDenseImageEncoder(FrozenTower):
         return torch.cat([pos[:1], grid[0].flatten(1).t()], dim=0)
 
     def dense_head(self, feat: torch.Tensor) -> torch.Tensor:
-        """(B, C, h, w) layer4 map -> (B, D, h, w): c_proj(v_proj(x + pos)) at every position."""
+        """(B, C, h, w) layer4 map -> (B, D, h, w) per dense_mode (see the class docstring)."""
         b, c, h, w = feat.shape
         pool = self.visual.attnpool
-        x = feat.flatten(2).transpose(1, 2) + self.positional_embedding(h, w)[1:].to(feat.dtype)  # (B, hw, C)
-        x = pool.c_proj(pool.v_proj(x))  # (B, hw, D)
+        if self.dense_mode == "value":
+            x = feat.flatten(2).transpose(1, 2) + self.positional_embedding(h, w)[1:].to(feat.dtype)  # (B, hw, C)
+            x = pool.c_proj(pool.v_proj(x))  # (B, hw, D)
+        else:
+            x = self._attention(feat, all_queries=True)[1:].transpose(0, 1)  # (B, hw, D)
         return x.transpose(1, 2).reshape(b, self.embed_dim, h, w)
 
-    def global_pool(self, feat: torch.Tensor) -> torch.Tensor:
-        """(B, C, h, w) layer4 map -> (B, D): CLIP's attention pool with the resized positional embedding."""
+    def _attention(self, feat: torch.Tensor, all_queries: bool) -> torch.Tensor:
+        """The attention pool on [mean; positions] + pos: outputs (1 or 1 + hw, B, D) for the global
+        query only, or for every token as query."""
         pool = self.visual.attnpool
         b, c, h, w = feat.shape
         x = feat.flatten(2).permute(2, 0, 1)  # (hw, B, C)
         x = torch.cat([x.mean(dim=0, keepdim=True), x], dim=0)
         x = x + self.positional_embedding(h, w)[:, None].to(x.dtype)
         out, _ = F.multi_head_attention_forward(
-            query=x[:1], key=x, value=x, embed_dim_to_check=c, num_heads=pool.num_heads,
+            query=x if all_queries else x[:1], key=x, value=x, embed_dim_to_check=c, num_heads=pool.num_heads,
             q_proj_weight=pool.q_proj.weight, k_proj_weight=pool.k_proj.weight, v_proj_weight=pool.v_proj.weight,
             in_proj_weight=None, in_proj_bias=torch.cat([pool.q_proj.bias, pool.k_proj.bias, pool.v_proj.bias]),
             bias_k=None, bias_v=None, add_zero_attn=False, dropout_p=0.0,
             out_proj_weight=pool.c_proj.weight, out_proj_bias=pool.c_proj.bias,
             use_separate_proj_weight=True, training=False, need_weights=False)
-        return out[0]
+        return out
+
+    def global_pool(self, feat: torch.Tensor) -> torch.Tensor:
+        """(B, C, h, w) layer4 map -> (B, D): CLIP's attention pool with the resized positional embedding."""
+        return self._attention(feat, all_queries=False)[0]
 
     @torch.no_grad()
     def forward(self, images: torch.Tensor) -> torch.Tensor:

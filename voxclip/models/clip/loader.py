@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 # Where the configs expect each model's weights (relative to the repository root).
 DEFAULT_WEIGHTS = {
     "ViT-B-16": "checkpoints/clip/open_clip_vit_b16_openai.bin",
+    "ViT-B-32": "checkpoints/clip/open_clip_vit_b32_openai.bin",
     "RN50": "checkpoints/clip/RN50-openai.pt",
 }
 
@@ -29,6 +30,8 @@ DEFAULT_WEIGHTS = {
 _DOWNLOADS = {
     "ViT-B-16": ("the open_clip ViT-B-16 'openai' checkpoint, e.g. open_clip_pytorch_model.bin from "
                  "https://huggingface.co/timm/vit_base_patch16_clip_224.openai (or OpenAI's ViT-B-16.pt)"),
+    "ViT-B-32": ("the open_clip ViT-B-32 'openai' checkpoint, e.g. open_clip_pytorch_model.bin from "
+                 "https://huggingface.co/timm/vit_base_patch32_clip_224.openai (or OpenAI's ViT-B-32.pt)"),
     "RN50": ("OpenAI's RN50.pt (https://openaipublic.azureedge.net/clip/models/"
              "afeb0e10f9e5a86da6080e35cf09123aca3b358a0c3e3b6c78a7b63bc04b6762/RN50.pt) or the open_clip "
              "RN50 'openai' weights (open_clip_pytorch_model.bin from "

@@ -1,7 +1,9 @@
 """The transformer of a CLIP image tower applied to point tokens (EPCL).
 
-Only the pre-transformer LayerNorm (ln_pre) and the residual blocks are reused: the patch
-embedding, class token, 2D positional embedding and pooling/projection are image-specific.
+Only the pre-transformer LayerNorm (ln_pre), the residual blocks and the class token are reused:
+the patch embedding, the 2D positional embedding of the patches and pooling/projection are
+image-specific. ``cls_token`` is CLIP's class embedding plus positional embedding 0 (what the image
+tower puts in front of its patches; EPCL Eq. 5 and its released code prepend it to the point tokens).
 Layout: open_clip's Transformer has had `batch_first` (True by default since 2.24; 3.3.0 here); with
 batch_first=False its blocks expect (L, B, D). The blocks are run here directly in the layout
 their attention was built for, so results do not depend on the open_clip version.
@@ -48,6 +50,9 @@ class ClipTransformerEncoder(nn.Module):
             visual = load_open_clip_visual(weights, model_name, model_cfg, quick_gelu)
         self.ln_pre = visual.ln_pre
         self.transformer = visual.transformer
+        # frozen CLIP values, rebuilt from the weights file at construction (not a state_dict key)
+        cls = (visual.class_embedding + visual.positional_embedding[0]).detach().clone()
+        self.register_buffer("cls_token", cls, persistent=False)
         self.width = self.transformer.width
         self.batch_first = bool(getattr(self.transformer, "batch_first", False))
         self.frozen = frozen
@@ -60,10 +65,14 @@ class ClipTransformerEncoder(nn.Module):
         # A frozen CLIP stays in eval mode (no dropout / stochastic behaviour inside it).
         return super().train(False if self.frozen else mode)
 
-    def forward(self, x: torch.Tensor, attn_mask: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, attn_mask: torch.Tensor | None = None,
+                after_ln_pre: torch.Tensor | None = None) -> torch.Tensor:
+        """x (B, L, D) -> ln_pre -> [append after_ln_pre (B, T, D), if given] -> blocks -> (B, L (+T), D)."""
         if x.dim() != 3 or x.shape[-1] != self.width:
             raise ValueError(f"ClipTransformerEncoder: expected (B, L, {self.width}) tokens, got {tuple(x.shape)}")
         x = self.ln_pre(x)
+        if after_ln_pre is not None:
+            x = torch.cat([x, after_ln_pre.to(x.dtype)], dim=1)
         if not self.batch_first:
             x = x.transpose(0, 1)  # (B, L, D) -> (L, B, D)
         for blk in self.transformer.resblocks:

@@ -1,7 +1,9 @@
 """3DETR detector: point tokenizer -> transformer encoder -> 3DETR head.
 
-The pre-encoder is the Point-MAE tokenizer (FPS centres + kNN patches + mini-PointNet) instead of
-3DETR's PointNet++ set abstraction (FPS + ball query + PointNet); both give M tokens at FPS centres.
+The pre-encoder is any registered tokenizer: ``SetAbstractionTokenizer`` (3DETR's PointNet++ set
+abstraction: FPS + ball query + PointNet, configs/3detr) or ``PointTokenizer`` (Point-MAE: FPS + kNN
+patches + mini-PointNet, used when fine-tuning from a Point-MAE-style pretraining); both give M
+tokens at FPS centres. The encoder-to-decoder projection is part of the head (DETR3DHead.memory_proj).
 """
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import torch
 from mmengine.model import BaseModel
 
 from voxclip.models.heads.detr3d import DETR3DHead  # noqa: F401  (registers the head)
-from voxclip.models.tokenizers import PointTokenizer  # noqa: F401
+from voxclip.models.tokenizers import PointTokenizer, SetAbstractionTokenizer  # noqa: F401
 from voxclip.models.transformers import PointTransformerEncoder  # noqa: F401
 from voxclip.models.pretrained import PretrainedPartsMixin
 from voxclip.registry import MODELS
@@ -32,7 +34,8 @@ def scene_bounds(points: torch.Tensor, batch: torch.Tensor, batch_size: int) -> 
 @MODELS.register_module()
 class ThreeDETR(PretrainedPartsMixin, BaseModel):
     """Args:
-        tokenizer: PointTokenizer config (its embed_dim must equal the encoder width).
+        tokenizer: tokenizer config, e.g. SetAbstractionTokenizer or PointTokenizer (its embed_dim
+            must equal the encoder width).
         encoder: PointTransformerEncoder config (3DETR: 3 layers, 256 wide, 4 heads).
         head: DETR3DHead config (in_channels = encoder width).
         use_point_feats: feed inputs['point_feats'] to the tokenizer (3DETR ScanNet: xyz only).
@@ -92,4 +95,6 @@ class ThreeDETR(PretrainedPartsMixin, BaseModel):
                 raise ValueError(f"{type(self).__name__}: mode='loss' needs data_samples with gt_boxes/gt_labels")
             return self.head.loss(preds, pc_min, pc_max, [s["gt_boxes"] for s in data_samples],
                                   [s["gt_labels"] for s in data_samples])
-        return predictions_with_ground_truth(self.head.predict(preds), data_samples)
+        pts, pb = inputs["points"], inputs["point_batch"]
+        points = [pts[pb == b] for b in range(preds[-1]["boxes"].shape[0])]  # for the empty-box removal
+        return predictions_with_ground_truth(self.head.predict(preds, points), data_samples)

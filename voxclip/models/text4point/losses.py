@@ -10,12 +10,18 @@ import torch.nn.functional as F
 
 
 def pixel_voxel_contrastive_loss(pixel_feats: torch.Tensor, voxel_feats: torch.Tensor,
-                                 tau: float = 0.4) -> torch.Tensor:
+                                 tau: float = 0.4, positive_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
     """Eq. 14 over matched pairs: row k of both inputs is the k-th pair of S.
 
     ``L = -1/|S| sum_k [log softmax_p(cos(h2D_k, h3D_p)/tau)[k] + log softmax_q(cos(h2D_q,
     h3D_k)/tau)[k]]`` -- both directions summed (no 1/2), as written in the paper; negatives are
     the other pairs of S. Shapes: (M,C), (M,C) -> scalar.
+
+    positive_mask: optional (M, M) bool, True where pixel k and voxel l also correspond (the
+    diagonal must be True). Each term then takes the softmax mass of ALL its positives,
+    ``log sum_{l: mask[k,l]} softmax_l(...)``, so two pairs sharing a pixel are not each other's
+    negatives (identical logits would otherwise bound the loss below by log of their count).
+    With an identity mask this is exactly Eq. 14.
     """
     if pixel_feats.shape != voxel_feats.shape or pixel_feats.dim() != 2:
         raise ValueError(f"need two (M,C) tensors, got {tuple(pixel_feats.shape)} and "
@@ -23,8 +29,17 @@ def pixel_voxel_contrastive_loss(pixel_feats: torch.Tensor, voxel_feats: torch.T
     if len(pixel_feats) == 0:
         return (pixel_feats.sum() + voxel_feats.sum()) * 0.0
     logits = F.normalize(pixel_feats, dim=1) @ F.normalize(voxel_feats, dim=1).T / tau
-    target = torch.arange(len(logits), device=logits.device)
-    return F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)
+    if positive_mask is None:
+        target = torch.arange(len(logits), device=logits.device)
+        return F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)
+    if positive_mask.shape != logits.shape or not bool(positive_mask.diagonal().all()):
+        raise ValueError(f"positive_mask must be ({len(logits)}, {len(logits)}) with a True diagonal")
+
+    def term(lg: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        pos = lg.masked_fill(~mask, float("-inf")).logsumexp(1)
+        return (lg.logsumexp(1) - pos).mean()
+
+    return term(logits, positive_mask) + term(logits.T, positive_mask.T)
 
 
 def neighbour_mode_labels(centres: np.ndarray, points: np.ndarray, labels: np.ndarray,

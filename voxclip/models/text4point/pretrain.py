@@ -18,7 +18,14 @@ dataset's scale augmentation; see RGBDPairs) and its intrinsic, tolerance ``corr
 This gives fine pairs (voxel row, pixel v*W+u):
 
 - decoder level: the fine pairs themselves (z3D row, z2D pixel).
-- encoder level: each fine voxel -> its stride-16 parent, i.e. the bottleneck row whose coordinates
+- encoder level (``enc_pairs='voxel'``, default): the paper projects each voxel of the encoder output
+  and pairs it with its pixel. A stride-16 voxel (40 cm at 2.5 cm voxels) is not a surface point, so
+  its pixel is taken from its fine voxels' correspondences: each coarse voxel seen in the frame gets
+  ONE cell of the /32 map, the cell holding most of its fine correspondences (ties: the smallest
+  cell index). S then holds each coarse voxel once; several voxels can share a cell, and those pairs
+  are positives of each other in Eq. 14 (``positive_mask``: same cell), not negatives with
+  identical logits. ``enc_pairs='lifted'`` keeps the earlier pairs described next.
+- encoder level, 'lifted': each fine voxel -> its stride-16 parent, i.e. the bottleneck row whose coordinates
   are (b, floor(x/16)*16, floor(y/16)*16, floor(z/16)*16) (voxclip.sparse's SparseConv3d keeps
   floor(c / stride) * stride at each of the four stride-2 downsamplings, and nested floors compose:
   floor(floor(c/2)/8) = floor(c/16)); the pixel -> the cell (min(v // s, h-1), min(u // s, w-1)) of
@@ -26,7 +33,7 @@ This gives fine pairs (voxel row, pixel v*W+u):
   floor-rounded map drops the last H - 32h rows, which we give to the last cell). Pairs are then
   deduplicated per frame: S holds each (parent voxel, cell) once. A voxel seen in several cells (or
   a cell over several voxels) then appears in several pairs, whose other members act as negatives
-  in Eq. 14 -- as in the paper's formula over S.
+  in Eq. 14 with logits identical to the positive: a floor under the loss (log of the count).
 
 Memory: each level keeps at most ``max_pairs`` pairs per batch (uniform random subset over the
 whole batch; PointContrast's npos=4096, whose ScanNet recipe -- lr 0.1, batch 32, 2.5 cm, tau 0.4 --
@@ -44,6 +51,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+import numpy as np
 import torch
 from mmengine.model import BaseModel
 
@@ -55,7 +63,7 @@ from .correspondence import voxel_pixel_correspondences
 from .decoder2d import Text4PointDecoder2D, Text4PointDepthHead  # noqa: F401  (registers them)
 from .losses import depth_l1_loss, pixel_voxel_contrastive_loss
 
-__all__ = ["Text4PointPretrainer", "lookup_rows", "parent_rows", "pixel_to_cell", "unique_pairs"]
+__all__ = ["Text4PointPretrainer", "lookup_rows", "parent_rows", "pixel_to_cell", "unique_pairs", "majority_cell"]
 
 
 
@@ -113,6 +121,24 @@ def unique_pairs(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.
     return torch.div(key, m, rounding_mode="floor"), key % m
 
 
+def majority_cell(voxel: torch.Tensor, cell: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """One cell per distinct voxel: the cell it is paired with most often (ties: smallest cell).
+
+    voxel, cell: (P,) non-negative int64 (one entry per fine correspondence) -> (voxels (V,), cells (V,)),
+    voxels sorted."""
+    if len(voxel) == 0:
+        return voxel, cell
+    v, c = unique_pairs(voxel, cell)  # distinct (voxel, cell), sorted by voxel then cell
+    m = int(cell.max()) + 1
+    counts = torch.bincount(torch.unique(voxel * m + cell, return_inverse=True)[1])  # same order as (v, c)
+    # best per voxel: highest count, then smallest cell -> sort by (voxel, -count, cell), take the first
+    order = torch.from_numpy(np.lexsort((c.cpu().numpy(), -counts.cpu().numpy(), v.cpu().numpy()))).to(v.device)
+    v, c = v[order], c[order]
+    first = torch.ones_like(v, dtype=torch.bool)
+    first[1:] = v[1:] != v[:-1]
+    return v[first], c[first]
+
+
 def _subsample(n: int, k: Optional[int], device) -> Optional[torch.Tensor]:
     if k is None or n <= k:
         return None
@@ -134,6 +160,8 @@ class Text4PointPretrainer(BaseModel):
         tau: Eq. 14 temperature (0.4). corr_tol: Eq. 2 depth tolerance in metres (0.02).
         max_pairs: cap on pairs per batch at each level (None = all).
         feature_stride: pixels per cell of the CLIP map (32), or None for proportional mapping.
+        enc_pairs: 'voxel' (one cell per coarse voxel, same-cell pairs as positives) | 'lifted'
+            (earlier: every distinct (coarse voxel, cell) pair, duplicates as negatives).
         loss_weights: dict with enc, dec, depth (each 1.0 by default).
     forward(inputs, data_samples, mode): 'loss' -> dict(loss_enc, loss_dec, loss_depth,
         num_pairs_enc, num_pairs_dec); 'tensor' -> dict(z3d, expanded, bottleneck_coords, z2d,
@@ -143,7 +171,7 @@ class Text4PointPretrainer(BaseModel):
     def __init__(self, backbone: dict, image_encoder: dict, text: dict, decoder2d: Optional[dict] = None,
                  depth_head: Optional[dict] = dict(type="Text4PointDepthHead"), tau: float = 0.4,
                  corr_tol: float = 0.02, max_pairs: Optional[int] = 4096, feature_stride: Optional[int] = 32,
-                 loss_weights: Optional[dict] = None,
+                 loss_weights: Optional[dict] = None, enc_pairs: str = "voxel",
                  data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.image_encoder = MODELS.build(image_encoder)  # a FrozenTower: no grad, always eval
@@ -174,6 +202,9 @@ class Text4PointPretrainer(BaseModel):
         self.tau, self.corr_tol = float(tau), float(corr_tol)
         self.max_pairs = None if max_pairs is None else int(max_pairs)
         self.feature_stride = feature_stride
+        if enc_pairs not in ("voxel", "lifted"):
+            raise ValueError(f"Text4PointPretrainer: enc_pairs must be 'voxel' or 'lifted', got {enc_pairs!r}")
+        self.enc_pairs = enc_pairs
         w = dict(enc=1.0, dec=1.0, depth=1.0)
         unknown = set(loss_weights or {}) - set(w)
         if unknown:
@@ -207,7 +238,7 @@ class Text4PointPretrainer(BaseModel):
             if bool((par < 0).any()):
                 raise RuntimeError("Text4PointPretrainer: a voxel has no stride-16 parent in the bottleneck")
             cell = pixel_to_cell(pix, ww, (h, w), self.feature_stride, hh)
-            pv, pc = unique_pairs(par, cell)
+            pv, pc = (majority_cell if self.enc_pairs == "voxel" else unique_pairs)(par, cell)
             enc_v.append(pv)
             enc_c.append(pc + b * h * w)
         dev = coords.device
@@ -259,8 +290,9 @@ class Text4PointPretrainer(BaseModel):
         if keep is not None:
             enc_v, enc_c = enc_v[keep], enc_c[keep]
         h2d_rows = h2d.permute(0, 2, 3, 1).reshape(-1, d)[enc_c].to(out.expanded.dtype)
+        mask = (enc_c[:, None] == enc_c[None, :]) if self.enc_pairs == "voxel" else None
         losses["loss_enc"] = self.loss_weights["enc"] * pixel_voxel_contrastive_loss(
-            h2d_rows, out.expanded[enc_v], self.tau)
+            h2d_rows, out.expanded[enc_v], self.tau, positive_mask=mask)
         # decoder level: z2D pixels vs z3D voxels
         keep = _subsample(len(dec_v), self.max_pairs, dev)
         if keep is not None:

@@ -1,4 +1,6 @@
 """Point tokenizers: point clouds -> token sequences for transformers; importing registers them."""
 from .point_tokenizer import MiniPointNet, PointTokenizer, TokenizerOutput, group_patches, split_by_batch
+from .set_abstraction import SetAbstractionTokenizer, SharedPointMLP
 
-__all__ = ["PointTokenizer", "MiniPointNet", "TokenizerOutput", "group_patches", "split_by_batch"]
+__all__ = ["PointTokenizer", "MiniPointNet", "TokenizerOutput", "group_patches", "split_by_batch",
+           "SetAbstractionTokenizer", "SharedPointMLP"]

@@ -45,10 +45,18 @@ class Attention(nn.Module):
         return self.proj_drop(self.proj(out.transpose(1, 2).reshape(b, n, d)))
 
 
+_ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU}
+
+
 class Mlp(nn.Module):
-    def __init__(self, dim: int, hidden: int, drop: float = 0.0):
+    """Linear -> act -> Dropout -> Linear -> Dropout; act 'gelu' (ViT / Point-MAE) or 'relu' (3DETR)."""
+
+    def __init__(self, dim: int, hidden: int, drop: float = 0.0, act: str = "gelu"):
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Dropout(drop), nn.Linear(hidden, dim), nn.Dropout(drop))
+        if act not in _ACTIVATIONS:
+            raise ValueError(f"Mlp: act must be one of {sorted(_ACTIVATIONS)}, got {act!r}")
+        self.net = nn.Sequential(nn.Linear(dim, hidden), _ACTIVATIONS[act](), nn.Dropout(drop), nn.Linear(hidden, dim),
+                                 nn.Dropout(drop))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
@@ -58,13 +66,13 @@ class Block(nn.Module):
     """x + DropPath(Attn(LN(x))); x + DropPath(MLP(LN(x)))."""
 
     def __init__(self, dim: int, num_heads: int, mlp_ratio: float = 4.0, qkv_bias: bool = False, drop: float = 0.0,
-                 attn_drop: float = 0.0, drop_path: float = 0.0):
+                 attn_drop: float = 0.0, drop_path: float = 0.0, act: str = "gelu"):
         super().__init__()
         self.norm1 = nn.LayerNorm(dim)
         self.attn = Attention(dim, num_heads, qkv_bias, attn_drop, drop)
         self.drop_path = DropPath(drop_path)
         self.norm2 = nn.LayerNorm(dim)
-        self.mlp = Mlp(dim, int(dim * mlp_ratio), drop)
+        self.mlp = Mlp(dim, int(dim * mlp_ratio), drop, act)
 
     def forward(self, x: torch.Tensor, key_padding_mask: torch.Tensor | None = None) -> torch.Tensor:
         x = x + self.drop_path(self.attn(self.norm1(x), key_padding_mask))

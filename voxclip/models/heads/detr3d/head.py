@@ -11,28 +11,55 @@ import torch
 from torch import nn
 
 from voxclip.ops.fps import farthest_point_sample
-from voxclip.ops.nms import batched_nms3d
 from voxclip.registry import MODELS
 
 from .box_coder import decode_boxes
 from .criterion import SetCriterion
 from .decoder import TransformerDecoder
 from .matcher import HungarianMatcher
-from .position_encoding import FourierPositionEncoding, normalize_coords
+from .position_encoding import FourierPositionEncoding
+from .postprocess import DEFAULT_TEST_CFG, parse_predictions
 
 __all__ = ["DETR3DHead"]
 
 
 def _pred_mlp(dim: int, hidden: int, out: int, dropout: float) -> nn.Module:
+    # 3DETR GenericMLP(norm bn1d, hidden_use_bias=False): the bias before BatchNorm is redundant.
     return nn.Sequential(
-        nn.Linear(dim, hidden), nn.BatchNorm1d(hidden), nn.ReLU(inplace=True), nn.Dropout(dropout),
-        nn.Linear(hidden, hidden), nn.BatchNorm1d(hidden), nn.ReLU(inplace=True), nn.Dropout(dropout),
+        nn.Linear(dim, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU(inplace=True), nn.Dropout(dropout),
+        nn.Linear(hidden, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU(inplace=True), nn.Dropout(dropout),
         nn.Linear(hidden, out))
+
+
+class TokenBatchNorm(nn.BatchNorm1d):
+    """BatchNorm1d over the channels of (B, M, C) tokens (3DETR's conv-MLP on (B, C, M))."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x.transpose(1, 2)).transpose(1, 2)
+
+
+def memory_projection(kind: str, in_channels: int, dim: int, hidden: tuple = (256, 256)) -> nn.Module:
+    """Encoder-to-decoder projection of the tokens (B, M, C_in) -> (B, M, dim).
+
+    'conv_bn' (3DETR encoder_to_decoder_projection: per-token linear layers (= 1x1 conv) without bias,
+    each followed by BatchNorm + ReLU, output layer included); 'mlp' (voxclip's earlier
+    Linear-ReLU-Linear)."""
+    if kind == "mlp":
+        return nn.Sequential(nn.Linear(in_channels, dim), nn.ReLU(inplace=True), nn.Linear(dim, dim))
+    if kind != "conv_bn":
+        raise ValueError(f"DETR3DHead: memory_proj must be 'conv_bn' or 'mlp', got {kind!r}")
+    layers, prev = [], in_channels
+    for width in (*hidden, dim):
+        layers += [nn.Linear(prev, width, bias=False), TokenBatchNorm(width), nn.ReLU(inplace=True)]
+        prev = width
+    return nn.Sequential(*layers)
 
 
 @MODELS.register_module()
 class DETR3DHead(nn.Module):
-    """Args:
+    """Defaults are the released 3DETR ScanNet model (models/model_3detr.py, main.py arguments).
+
+    Args:
         num_classes: C (the classifier has C + 1 outputs, the last one = no object).
         in_channels: width of the encoder features.
         dim, num_heads, ffn_dim, dropout, num_decoder_layers: decoder (3DETR: 256, 4, 256, 0.1, 8).
@@ -40,28 +67,48 @@ class DETR3DHead(nn.Module):
         num_angle_bins: yaw bins (1 = no yaw, ScanNet; 12 SUN RGB-D).
         mlp_hidden, mlp_dropout: prediction MLPs (256, 0.3).
         gauss_scale, pos_seed: Fourier encoding.
+        memory_proj, memory_proj_hidden: encoder-to-decoder projection ('conv_bn' with hidden widths
+            memory_proj_hidden, default (in_channels, in_channels) as 3DETR's [enc_dim, enc_dim];
+            'mlp' = voxclip's earlier Linear-ReLU-Linear).
+        center_offset: 'metric' (3DETR: query + sigmoid - 0.5 metres) | 'normalized' (earlier rule).
+        decoder_init: 'xavier_uniform' (3DETR) | 'default' (PyTorch's own initialisation).
         matcher: cost weights cls / objectness / center / giou.
         loss_weights: cls, no_object, center, size, giou, angle_cls, angle_reg.
-        test_cfg: score_thr, nms_iou, per_class_proposal, max_per_scene.
+        test_cfg: see heads.detr3d.postprocess (score_thr, nms_iou, per_class_proposal,
+            remove_empty_box, min_points_in_box, nms_axis_aligned, max_per_scene).
     """
 
     def __init__(self, num_classes: int, in_channels: int, dim: int = 256, num_queries: int = 256,
                  num_decoder_layers: int = 8, num_heads: int = 4, ffn_dim: int = 256, dropout: float = 0.1,
                  num_angle_bins: int = 1, mlp_hidden: int = 256, mlp_dropout: float = 0.3,
-                 gauss_scale: float = 1.0, pos_seed: int = 0, matcher: dict | None = None,
+                 gauss_scale: float = 1.0, pos_seed: int = 0, memory_proj: str = "conv_bn",
+                 memory_proj_hidden: tuple | None = None, center_offset: str = "metric",
+                 decoder_init: str = "xavier_uniform", matcher: dict | None = None,
                  loss_weights: dict | None = None, test_cfg: dict | None = None, fps_backend: str = "auto"):
         super().__init__()
         self.num_classes, self.num_queries, self.num_angle_bins = num_classes, num_queries, num_angle_bins
         self.fps_backend = fps_backend
+        if center_offset not in ("metric", "normalized"):
+            raise ValueError(f"DETR3DHead: center_offset must be 'metric' or 'normalized', got {center_offset!r}")
+        self.center_offset = center_offset
         self.pos_enc = FourierPositionEncoding(dim, 3, gauss_scale, pos_seed)
-        self.memory_proj = nn.Sequential(nn.Linear(in_channels, dim), nn.ReLU(inplace=True), nn.Linear(dim, dim))
+        hidden = (in_channels, in_channels) if memory_proj_hidden is None else tuple(memory_proj_hidden)
+        self.memory_proj = memory_projection(memory_proj, in_channels, dim, hidden)
         self.query_proj = nn.Sequential(nn.Linear(dim, dim), nn.ReLU(inplace=True), nn.Linear(dim, dim), nn.ReLU(inplace=True))
         self.decoder = TransformerDecoder(num_decoder_layers, dim, num_heads, ffn_dim, dropout)
+        if decoder_init == "xavier_uniform":  # 3DETR TransformerDecoder._reset_parameters
+            for p in self.decoder.parameters():
+                if p.dim() > 1:
+                    nn.init.xavier_uniform_(p)
+        elif decoder_init != "default":
+            raise ValueError(f"DETR3DHead: decoder_init must be 'xavier_uniform' or 'default', got {decoder_init!r}")
         outs = dict(sem_cls=num_classes + 1, center=3, size=3, angle_cls=num_angle_bins, angle_res=num_angle_bins)
         self.pred_heads = nn.ModuleDict({k: _pred_mlp(dim, mlp_hidden, n, mlp_dropout) for k, n in outs.items()})
         self.criterion = SetCriterion(num_classes, num_angle_bins, HungarianMatcher(**(matcher or {})), loss_weights)
-        self.test_cfg = dict(score_thr=0.05, nms_iou=0.25, per_class_proposal=True, max_per_scene=256)
-        self.test_cfg.update(test_cfg or {})
+        self.test_cfg = {**DEFAULT_TEST_CFG, **(test_cfg or {})}
+        unknown = set(self.test_cfg) - set(DEFAULT_TEST_CFG)
+        if unknown:
+            raise KeyError(f"DETR3DHead: unknown test_cfg key(s) {sorted(unknown)}; known: {sorted(DEFAULT_TEST_CFG)}")
 
     def forward(self, enc_xyz: torch.Tensor, enc_feats: torch.Tensor, pc_min: torch.Tensor, pc_max: torch.Tensor,
                 memory_mask: torch.Tensor | None = None) -> list[dict]:
@@ -79,10 +126,10 @@ class DETR3DHead(nn.Module):
         n_layers, bsz, nq, d = hs.shape
         flat = hs.reshape(-1, d)
         raw_all = {k: h(flat).view(n_layers, bsz, nq, -1) for k, h in self.pred_heads.items()}
-        query_norm = normalize_coords(query_xyz, pc_min, pc_max)
         preds = []
         for li in range(n_layers):
-            p = decode_boxes({k: v[li] for k, v in raw_all.items()}, query_norm, pc_min, pc_max, self.num_angle_bins)
+            p = decode_boxes({k: v[li] for k, v in raw_all.items()}, query_xyz, pc_min, pc_max, self.num_angle_bins,
+                             self.center_offset)
             p["query_xyz"] = query_xyz
             preds.append(p)
         return preds
@@ -105,24 +152,14 @@ class DETR3DHead(nn.Module):
         return self.criterion(preds, targets)
 
     @torch.no_grad()
-    def predict(self, preds: list[dict]) -> list[dict]:
-        """Final-layer boxes -> per sample dict(boxes (K, 7), labels (K,), scores (K,)) after NMS."""
-        p, cfg = preds[-1], self.test_cfg
+    def predict(self, preds: list[dict], points: list[torch.Tensor] | None = None) -> list[dict]:
+        """Final-layer boxes -> per sample dict(boxes (K, 7), labels (K,), scores (K,)).
+
+        points: per-sample input points (N_b, 3) for the empty-box removal (skipped when None)."""
+        p = preds[-1]
         results = []
         for b in range(p["boxes"].shape[0]):
-            boxes, obj, cls = p["boxes"][b], p["objectness_prob"][b], p["sem_cls_prob"][b]
-            if cfg["per_class_proposal"]:
-                # One candidate per (query, class), scored by P(class) * P(object) (3DETR/VoteNet eval).
-                scores = (cls * obj[:, None]).reshape(-1)
-                labels = torch.arange(self.num_classes, device=boxes.device).repeat(boxes.shape[0])
-                boxes = boxes.repeat_interleave(self.num_classes, dim=0)
-            else:
-                prob, labels = cls.max(-1)
-                scores = prob * obj
-            keep = scores > cfg["score_thr"]
-            boxes, scores, labels = boxes[keep], scores[keep], labels[keep]
-            if boxes.shape[0]:
-                idx = batched_nms3d(boxes.float(), scores.float(), labels, cfg["nms_iou"])[: cfg["max_per_scene"]]
-                boxes, scores, labels = boxes[idx], scores[idx], labels[idx]
-            results.append(dict(boxes=boxes.float(), labels=labels.long(), scores=scores.float()))
+            pts = None if points is None else points[b]
+            results.append(parse_predictions(p["boxes"][b], p["objectness_prob"][b], p["sem_cls_prob"][b], pts,
+                                             self.test_cfg))
         return results

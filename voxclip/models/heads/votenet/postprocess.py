@@ -4,9 +4,10 @@ from __future__ import annotations
 import torch
 
 from voxclip.ops.nms import batched_nms3d
+from voxclip.structures.boxes import boxes_from_minmax, boxes_to_minmax
 
 DEFAULT_TEST_CFG = dict(nms_iou=0.25, score_thr=0.05, per_class_proposal=True, remove_empty_box=True,
-                        min_points_in_box=5)
+                        min_points_in_box=5, nms_axis_aligned=False)
 
 
 def count_points_in_boxes(points: torch.Tensor, boxes: torch.Tensor, chunk: int = 8192) -> torch.Tensor:
@@ -34,7 +35,9 @@ def postprocess_sample(boxes: torch.Tensor, obj_logits: torch.Tensor, sem_logits
         boxes: (P, 7) decoded; obj_logits (P, 2); sem_logits (P, C); points (N, 3) of the sample
         (used to drop proposals holding fewer than `min_points_in_box` points).
     Steps (VoteNet): keep proposals with objectness > score_thr (and not empty), NMS with IoU
-    `nms_iou` among proposals of the same argmax class scored by objectness, then emit every kept
+    `nms_iou` among proposals of the same argmax class scored by objectness (`nms_axis_aligned`:
+    IoU of the axis-aligned boxes enclosing each box's corners, as VoteNet's parse_predictions does
+    for SUN RGB-D's rotated boxes; False: rotated IoU), then emit every kept
     box once per class with score objectness * class probability (per_class_proposal) or once with
     its argmax class.
     Returns: dict boxes (K, 7), labels (K,) int64, scores (K,), detached on the input device.
@@ -47,7 +50,11 @@ def postprocess_sample(boxes: torch.Tensor, obj_logits: torch.Tensor, sem_logits
         cand = valid.nonzero().flatten()  # count only for proposals that passed the threshold
         valid[cand] = count_points_in_boxes(points[:, :3], boxes[cand]) >= cfg["min_points_in_box"]
     cand = valid.nonzero().flatten()
-    keep = batched_nms3d(boxes[cand], obj[cand], sem[cand].argmax(-1), cfg["nms_iou"])
+    nms_boxes = boxes[cand]
+    if cfg["nms_axis_aligned"] and nms_boxes.shape[0]:
+        lo_hi = boxes_to_minmax(nms_boxes)
+        nms_boxes = boxes_from_minmax(lo_hi[:, :3], lo_hi[:, 3:])
+    keep = batched_nms3d(nms_boxes, obj[cand], sem[cand].argmax(-1), cfg["nms_iou"])
     kept = cand[keep.to(cand.device)]
     kb, ko, ks = boxes[kept], obj[kept], sem[kept]
     if cfg["per_class_proposal"]:
