@@ -12,7 +12,9 @@ from typing import Callable, Sequence
 import numpy as np
 from mmengine.dataset import BaseDataset
 
+from .samplers import generator_for_index
 from .transforms import Compose
+from .transforms.base import use_sample_rng
 
 
 def load_npy(path: str, dtype, shape: tuple, hint: str = "") -> np.ndarray:
@@ -136,4 +138,6 @@ class PointCloudDataset(BaseDataset):
         raise NotImplementedError
 
     def prepare_data(self, idx: int):
-        return self.pipeline(self.load_sample(self.get_data_info(idx)))
+        # random transforms draw from the sample's own generator when the sampler attached one
+        with use_sample_rng(generator_for_index(idx)):
+            return self.pipeline(self.load_sample(self.get_data_info(int(idx))))

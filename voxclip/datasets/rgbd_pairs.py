@@ -214,7 +214,9 @@ class RGBDPairs(BaseDataset):
 
     @property
     def rng(self):
-        return self._rng if self._rng is not None else np.random
+        from .transforms.base import current_rng  # the sample's generator (docs/reliability.md)
+
+        return self._rng if self._rng is not None else current_rng()
 
     # ---- index -----------------------------------------------------------------------------
     def _read_list(self, path: str) -> list[str]:
@@ -343,7 +345,11 @@ class RGBDPairs(BaseDataset):
         )
 
     def prepare_data(self, idx: int):
-        return self.load_sample(self.get_data_info(idx))
+        from .samplers import generator_for_index
+        from .transforms.base import use_sample_rng
+
+        with use_sample_rng(generator_for_index(idx)):  # docs/reliability.md
+            return self.load_sample(self.get_data_info(int(idx)))
 
 
 _STACK = ("image", "depth", "depth_image", "depth_scale", "pose", "aug_matrix", "color_intrinsic",
