@@ -37,7 +37,7 @@ def read_export_split(root: str | os.PathLike) -> tuple[dict[str, str], list[str
         if not path.is_file():
             continue
         used.append(str(path))
-        for n, line in enumerate(path.read_text().splitlines(), 1):
+        for n, line in enumerate(path.read_bytes().decode("utf-8-sig", "replace").splitlines(), 1):
             if line.strip():
                 try:
                     split[f"{int(line.strip()):06d}"] = name

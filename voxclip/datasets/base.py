@@ -12,6 +12,8 @@ from typing import Callable, Sequence
 import numpy as np
 from mmengine.dataset import BaseDataset
 
+from voxclip.utils.idlist import read_id_list
+
 from .samplers import generator_for_index
 from .transforms import Compose
 from .transforms.base import use_sample_rng
@@ -95,8 +97,7 @@ class PointCloudDataset(BaseDataset):
         split_file = os.path.join(root, "splits", f"{self.split}.txt")
         if not os.path.isfile(split_file):
             raise FileNotFoundError(f"{split_file}: split list missing{self.hint}")
-        with open(split_file, encoding="utf-8") as f:
-            ids = [line.strip() for line in f if line.strip()]
+        ids = read_id_list(split_file)
         if not ids:
             raise ValueError(f"{split_file}: lists no samples")
         infos = [dict(scene_id=i, sample_dir=os.path.join(root, self.SAMPLE_DIR, i)) for i in ids]

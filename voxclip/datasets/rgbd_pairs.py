@@ -224,8 +224,9 @@ class RGBDPairs(BaseDataset):
             raise FileNotFoundError(
                 f"{path}: scene list missing (give split_file=, scenes=[...], or split=None for every "
                 f"scene with pairs)")
-        with open(path, encoding="utf-8") as f:
-            ids = [line.strip() for line in f if line.strip()]
+        from voxclip.utils.idlist import read_id_list
+
+        ids = read_id_list(path)
         if not ids:
             raise ValueError(f"{path}: lists no scenes")
         return ids
