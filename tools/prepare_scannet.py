@@ -53,6 +53,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     idx = res.index
+    for line in res.warnings:
+        print(f"warning: {line}", file=sys.stderr)
     print(f"prepared {len(res.prepared)}, skipped {len(res.skipped)} (already finished), "
           f"failed {len(res.failed)} in {res.seconds:.1f}s; index: {len(idx['scenes'])} scenes "
           f"{idx['splits']} -> {args.out_root / 'index.json'}")

@@ -1,6 +1,7 @@
 """Batch conversion of a raw ScanNet v2 tree (the engine behind tools/prepare_scannet.py)."""
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ class PrepareResult:
     index: Dict = field(default_factory=dict)
     note: Optional[str] = None
     seconds: float = 0.0
+    warnings: List[str] = field(default_factory=list)
 
 
 def select_scenes(sources: Sequence[SceneSource], scenes: Optional[Sequence[str]] = None,
@@ -70,6 +72,21 @@ def _prepare_one(src: SceneSource, scans_out: str) -> Tuple[str, Optional[str]]:
         return src.scene_id, f"{type(err).__name__}: {' '.join(str(err).split())}"
 
 
+def unaligned_warnings(scans_out: Path, prepared: Sequence[str]) -> List[str]:
+    """One counted warning for annotated scenes whose `<id>.txt` has no axisAlignment (ScanNet gives one
+    for every train/val scene): they were kept in their scan frame, which tilts their boxes."""
+    unaligned = []
+    for sid in prepared:
+        meta = json.loads((scans_out / sid / "meta.json").read_text())
+        if meta.get("annotated") and not meta.get("axis_alignment_in_file"):
+            unaligned.append(sid)
+    if not unaligned:
+        return []
+    shown = ", ".join(unaligned[:5]) + (f", ... {len(unaligned) - 5} more" if len(unaligned) > 5 else "")
+    return [f"{len(unaligned)} annotated scene(s) have no axisAlignment in <id>.txt and were prepared "
+            f"unaligned (scan frame): {shown}"]
+
+
 def prepare(raw_root: Union[str, Path], out_root: Union[str, Path],
             scenes: Optional[Sequence[str]] = None, split: Optional[str] = None,
             workers: int = 1, labels_tsv: Optional[Union[str, Path]] = None,
@@ -110,6 +127,7 @@ def prepare(raw_root: Union[str, Path], out_root: Union[str, Path],
         sid, reason = out if crash is None else (src.scene_id, crash)
         (res.prepared.append(sid) if reason is None else res.failed.append((sid, reason)))
     res.failed = note_kept_outputs(res.failed, scans_out)
+    res.warnings = unaligned_warnings(scans_out, res.prepared)
     res.index, problems = rebuild_index(out_root)
     res.failed.extend(problems)
     res.failed.sort()

@@ -87,6 +87,8 @@ def read_intrinsics(path: Path) -> np.ndarray:
     if len(values) != 9:
         raise SunrgbdError(path, f"expected 9 numbers (3x3 K), found {len(values)}")
     K = np.asarray(values, dtype=np.float64).reshape(3, 3)
+    if not np.isfinite(K).all():
+        raise SunrgbdError(path, "intrinsics hold NaN/inf")
     if K[0, 0] <= 0 or K[1, 1] <= 0:
         raise SunrgbdError(path, "focal lengths must be positive")
     return K

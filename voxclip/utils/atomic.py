@@ -56,7 +56,12 @@ def atomic_write_text(path: PathLike, text: str, newline: str = "\n") -> None:
 
 
 def atomic_save_json(path: PathLike, obj: Any, indent: int = 1) -> None:
-    atomic_write_bytes(path, (json.dumps(obj, indent=indent) + "\n").encode("utf-8"))
+    """Strict JSON only: NaN/inf (which json would write as NaN/Infinity) is an error naming the file."""
+    try:
+        text = json.dumps(obj, indent=indent, allow_nan=False)
+    except ValueError as exc:
+        raise ValueError(f"{path}: refusing to write a non-finite number (NaN/inf) into JSON ({exc})") from None
+    atomic_write_bytes(path, (text + "\n").encode("utf-8"))
 
 
 def atomic_save_npy(path: PathLike, array) -> None:
