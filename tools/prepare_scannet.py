@@ -49,7 +49,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         res = prepare(args.raw_root, args.out_root, scenes=args.scenes, split=args.split,
                       workers=args.workers, labels_tsv=args.labels_tsv,
                       overwrite=args.overwrite, shard=shard, progress=not args.no_progress)
-    except (ValueError, FileNotFoundError, ScanNetError) as err:
+    except (ValueError, OSError, ScanNetError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     idx = res.index

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
-from data_prep.batch import note_kept_outputs, parse_shard, run_batch  # noqa: F401  (parse_shard: re-exported)
+from data_prep.batch import item_lock, note_kept_outputs, parse_shard, run_batch  # noqa: F401  (parse_shard: re-exported)
 
 from .errors import ScanNetError
 from .index import rebuild_index
@@ -61,10 +61,11 @@ def _init_worker(label_map: Optional[Dict[str, int]]) -> None:
 def _prepare_one(src: SceneSource, scans_out: str) -> Tuple[str, Optional[str]]:
     """Process and write one scene; returns (scene_id, None) or (scene_id, reason)."""
     try:
-        clean_stale_staging(scans_out, src.scene_id)
-        scene = process_scene(src.scene_dir, src.scene_id, _LABEL_MAP, annotated=src.annotated,
-                              split=src.split)
-        write_scene(scans_out, scene)
+        with item_lock(Path(scans_out).parent, src.scene_id):
+            clean_stale_staging(scans_out, src.scene_id)
+            scene = process_scene(src.scene_dir, src.scene_id, _LABEL_MAP, annotated=src.annotated,
+                                  split=src.split)
+            write_scene(scans_out, scene)
         return src.scene_id, None
     except ScanNetError as err:
         return src.scene_id, str(err)

@@ -42,9 +42,12 @@ def read_export_split(root: str | os.PathLike) -> tuple[dict[str, str], list[str
         for n, line in enumerate(path.read_bytes().decode("utf-8-sig", "replace").splitlines(), 1):
             if line.strip():
                 try:
-                    split[f"{int(line.strip()):06d}"] = name
+                    sid = f"{int(line.strip()):06d}"
                 except ValueError:
                     raise SunrgbdError(path, f"line {n}: not an integer id: {line.strip()!r}") from None
+                if split.get(sid, name) != name:
+                    raise SunrgbdError(path, f"line {n}: id {sid} is in both the {split[sid]} and the {name} list")
+                split[sid] = name
     return split, used
 
 

@@ -57,7 +57,10 @@ def read_raw_split(path: str | os.PathLike) -> dict[str, str]:
     split = {}
     for var, name in (("alltrain", "train"), ("alltest", "val")):
         for entry in read_string_cells(path, var):
-            split[folder_key(entry)] = name
+            key = folder_key(entry)
+            if split.get(key, name) != name:
+                raise SunrgbdError(path, f"{key} is in both alltrain and alltest")
+            split[key] = name
     return split
 
 
