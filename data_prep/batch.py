@@ -59,23 +59,46 @@ class ItemLockedError(RuntimeError):
 def item_lock(out_root, item_id: str) -> Iterator[None]:
     """Exclusive, non-blocking lock ``OUT_ROOT/.locks/<id>.lock`` while one item is written: two runs
     (or shards by mistake overlapping) on one output root never work on the same item. The kernel
-    drops the lock when its holder dies."""
+    drops the lock when its holder dies; the file (and the folder, once empty) is removed on release,
+    so a finished run leaves nothing behind."""
     if fcntl is None:
         yield
         return
     lock_dir = Path(out_root) / ".locks"
-    lock_dir.mkdir(parents=True, exist_ok=True)
     path = lock_dir / f"{item_id}.lock"
-    with open(path, "a") as f:
+    busy = ItemLockedError(f"{path}: another run is writing {item_id} into {out_root} right now; "
+                           f"wait for it (or stop it) and rerun")
+    fd = None
+    for _ in range(5):  # the folder may vanish between mkdir and open (another run's release)
+        lock_dir.mkdir(parents=True, exist_ok=True)
         try:
-            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+            break
+        except FileNotFoundError:
+            continue
+    if fd is None:
+        raise busy
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise ItemLockedError(f"{path}: another run is writing {item_id} into {out_root} right now; "
-                                  f"wait for it (or stop it) and rerun") from None
+            raise busy from None
+        try:  # the holder we waited on may have removed the file: then ours is a stale inode
+            current = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            current = False
+        if not current:
+            raise busy
         try:
             yield
         finally:
-            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)  # while still holding the lock
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            with contextlib.suppress(OSError):
+                os.rmdir(lock_dir)
+    finally:
+        os.close(fd)
 
 
 def default_workers() -> int:

@@ -203,3 +203,11 @@ def test_pretrained_backbone_is_strict_by_default(tmp_path):
     m = Model(dict(checkpoint=str(path), parts={"tokenizer": "tokenizer."}, strict=True))
     m.init_weights()
     assert torch.equal(m.tokenizer.weight, torch.ones(4, 3))
+
+
+def test_resume_from_a_weights_only_file_is_an_error(prepared_scannet, model_state, tmp_path):
+    path = tmp_path / "weights.pth"
+    torch.save(model_state, path)  # a bare state dict: no meta, optimizer or schedulers
+    with pytest.raises(CheckpointError, match=f"^{path}: cannot resume from it"):
+        train_tool.main([CONFIG, "--work-dir", str(tmp_path / "w"), "--resume", str(path),
+                         "--cfg-options", *tiny(prepared_scannet)])

@@ -140,3 +140,22 @@ def test_sunrgbd_sample_in_both_splits_is_an_error(tmp_path):
     (tmp_path / "val_data_idx.txt").write_bytes(b"\xef\xbb\xbf3\n")
     split, used = read_export_split(tmp_path)
     assert split == {"000001": "train", "000002": "train", "000003": "val"}
+
+
+def test_scannet_scene_in_two_split_lists_is_reported(tmp_path, capsys):
+    from test_prepare_scannet import make_raw, run
+
+    raw, _ = make_raw(tmp_path)
+    with open(raw / "scannetv2_val.txt", "a") as f:
+        f.write("scene0000_00\n")  # also in train
+    out = tmp_path / "out"
+    assert run(raw, out) == 1
+    err = capsys.readouterr().err
+    assert "scene0000_00: " in err and "scene listed in several split files (train, val)" in err
+    assert "scene0000_00" not in _index_scenes(out)
+
+
+def _index_scenes(out):
+    import json
+
+    return json.loads((out / "index.json").read_text())["scenes"]

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
-from data_prep.batch import item_lock, note_kept_outputs, parse_shard, run_batch  # noqa: F401  (parse_shard: re-exported)
+from voxclip.utils.atomic import OutputWriteError
+from data_prep.batch import ItemLockedError, item_lock, note_kept_outputs, parse_shard, run_batch  # noqa: F401  (parse_shard: re-exported)
 
 from .errors import ScanNetError
 from .index import rebuild_index
@@ -67,7 +68,7 @@ def _prepare_one(src: SceneSource, scans_out: str) -> Tuple[str, Optional[str]]:
                                   split=src.split)
             write_scene(scans_out, scene)
         return src.scene_id, None
-    except ScanNetError as err:
+    except (ScanNetError, OutputWriteError, ItemLockedError) as err:  # messages name the file already
         return src.scene_id, str(err)
     except Exception as err:  # a batch run reports everything and carries on
         return src.scene_id, f"{type(err).__name__}: {' '.join(str(err).split())}"
