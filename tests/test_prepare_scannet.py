@@ -266,7 +266,9 @@ def test_failure_while_writing_leaves_nothing(tmp_path, capsys, monkeypatch):
 
     monkeypatch.setattr(writer.np, "save", flaky_save)
     assert run(raw, out) == 1
-    assert "scene0000_00: OSError: [Errno 28] No space left on device" in capsys.readouterr().err
+    # the file being written, in words (docs/reliability.md)
+    assert (f"scene0000_00: {out / 'scans/scene0000_00/segment_nyu40.npy'}: cannot write: no space left on device"
+            in capsys.readouterr().err)
     monkeypatch.setattr(writer.np, "save", real_save)
     assert list((out / "scans").iterdir()) == [] and not leftovers(out)
     assert run(raw, out) == 0  # and the next run completes it

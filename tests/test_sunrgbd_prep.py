@@ -125,9 +125,10 @@ def test_label_line_half_sizes_and_heading_sign():
 def test_empty_label_file_is_zero_boxes_and_calib_column_major(tmp_path):
     (tmp_path / "l.txt").write_text("")
     assert read_labels(tmp_path / "l.txt") == ([], [])
-    (tmp_path / "c.txt").write_text("1 2 3 4 5 6 7 8 9 \n10 0 0 0 20 0 3 4 1\n")
+    # Rtilt must be a rotation (docs/reliability.md): 90 degrees about z, columns listed one after another
+    (tmp_path / "c.txt").write_text("0 1 0 -1 0 0 0 0 1 \n10 0 0 0 20 0 3 4 1\n")
     Rtilt, K = read_calib(tmp_path / "c.txt")
-    np.testing.assert_array_equal(Rtilt, [[1, 4, 7], [2, 5, 8], [3, 6, 9]])
+    np.testing.assert_array_equal(Rtilt, [[0, -1, 0], [1, 0, 0], [0, 0, 1]])
     np.testing.assert_array_equal(K, [[10, 0, 3], [0, 20, 4], [0, 0, 1]])
 
 

@@ -37,7 +37,7 @@ def main(argv=None) -> int:
         index, failures = extract_all(a.raw_root, a.out_root, a.scenes, a.frame_skip,
                                       max(1, a.workers), a.overwrite, a.shard,
                                       not a.no_progress)
-    except (ScanNetError, ValueError) as err:
+    except (ScanNetError, ValueError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(f"{len(index['scenes'])} scenes, {index['num_pairs']} pairs in "

@@ -44,7 +44,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         shard = checked_batch_args(args)
         res = prepare(args.raw_root, args.out_root, areas=args.areas, workers=args.workers,
                       overwrite=args.overwrite, shard=shard, progress=not args.no_progress)
-    except (ValueError, FileNotFoundError) as err:
+    except (ValueError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if res.repairs:

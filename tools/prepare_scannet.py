@@ -49,10 +49,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         res = prepare(args.raw_root, args.out_root, scenes=args.scenes, split=args.split,
                       workers=args.workers, labels_tsv=args.labels_tsv,
                       overwrite=args.overwrite, shard=shard, progress=not args.no_progress)
-    except (ValueError, FileNotFoundError, ScanNetError) as err:
+    except (ValueError, OSError, ScanNetError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     idx = res.index
+    for line in res.warnings:
+        print(f"warning: {line}", file=sys.stderr)
     print(f"prepared {len(res.prepared)}, skipped {len(res.skipped)} (already finished), "
           f"failed {len(res.failed)} in {res.seconds:.1f}s; index: {len(idx['scenes'])} scenes "
           f"{idx['splits']} -> {args.out_root / 'index.json'}")

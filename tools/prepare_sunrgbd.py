@@ -54,7 +54,7 @@ def main(argv=None) -> int:
                                    num_points=args.num_points, overwrite=args.overwrite,
                                    shard=args.shard, split_file=args.split_file,
                                    progress=not args.quiet)
-    except SunrgbdError as exc:
+    except (SunrgbdError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     for w in plan.warnings:

@@ -4,6 +4,7 @@ segmentation in `mIoU: X  mAcc: Y  aAcc: Z`.
 
     python tools/test.py CONFIG CHECKPOINT [--out FILE] [--show-dir DIR] [--sparse-backend NAME]
                          [--cfg-options k=v ...] [--launcher none|pytorch]
+                         [--strict true|false] [--unsafe-load]
 
 `--out` writes the predictions (and ground truth) of every scene as a pickle; `--show-dir` writes
 per-class precision/recall curves and a bird's-eye view of each scene's boxes as PNGs (detection).
@@ -15,14 +16,17 @@ import os
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+<<<<<<< HEAD
 from voxclip.engine.cli import run_cli  # noqa: E402
 from voxclip.engine import finish_distributed, format_results_table, prepare_config, register_atomic_backend  # noqa: E402
 from voxclip.engine.distributed import configure_visualizer  # noqa: E402
+=======
+from voxclip.engine.cli import CfgOptionsAction, add_checkpoint_arguments, apply_checkpoint_arguments, run_cli  # noqa: E402
+from voxclip.engine import VoxclipRunner, finish_distributed, format_results_table, load_config, prepare_config, register_atomic_backend  # noqa: E402
+>>>>>>> trust
 
 
 def parse_args(argv=None):
@@ -33,8 +37,9 @@ def parse_args(argv=None):
     p.add_argument("--out", help="pickle file for the predictions")
     p.add_argument("--show-dir", help="directory for PR curves and bird's-eye-view PNGs")
     p.add_argument("--sparse-backend", help="torch | spconv | minkowski | auto (overrides the config)")
-    p.add_argument("--cfg-options", nargs="+", action=DictAction)
+    p.add_argument("--cfg-options", nargs="+", action=CfgOptionsAction)
     p.add_argument("--launcher", choices=["none", "pytorch"], default="none")
+    add_checkpoint_arguments(p)
     p.add_argument("--local_rank", "--local-rank", type=int, default=0)
     args = p.parse_args(argv)
     os.environ.setdefault("LOCAL_RANK", str(args.local_rank))
@@ -46,9 +51,7 @@ def main(argv=None):
     for path, what in ((args.config, "config file"), (args.checkpoint, "checkpoint")):
         if not osp.isfile(path):
             raise SystemExit(f"error: {path}: {what} not found")
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     if args.sparse_backend:
         cfg.sparse_backend = args.sparse_backend
     cfg.work_dir = args.work_dir or cfg.get("work_dir") or osp.join(
@@ -65,10 +68,14 @@ def main(argv=None):
             raise SystemExit(f"error: --show-dir draws detection PR curves; {args.config} evaluates with "
                              f"{evaluator.get('type')}")
         evaluator.pr_curve_dir = args.show_dir
+<<<<<<< HEAD
     configure_visualizer(cfg)
+=======
+    apply_checkpoint_arguments(cfg, args)
+>>>>>>> trust
     prepare_config(cfg, args.launcher)
     register_atomic_backend()
-    runner = Runner.from_cfg(cfg)
+    runner = VoxclipRunner.from_cfg(cfg)
     metrics = runner.test()
     if runner.rank == 0:
         class_names = runner.test_dataloader.dataset.metainfo["classes"]

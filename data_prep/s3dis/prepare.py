@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
-from data_prep.batch import default_workers, note_kept_outputs, parse_shard, run_batch
+from voxclip.utils.atomic import OutputWriteError
+from data_prep.batch import ItemLockedError, default_workers, item_lock, note_kept_outputs, parse_shard, run_batch
 from data_prep.scannet.writer import clean_stale_staging, write_scene
 
 from .errors import S3DISError
@@ -42,11 +43,12 @@ def select_rooms(sources: Sequence[RoomSource], shard: Tuple[int, int] = (0, 1))
 def _prepare_one(src: RoomSource, rooms_out: str) -> Tuple[str, Optional[str], List[str], int]:
     """Process and write one room: (room_id, None or reason, repairs, num_points)."""
     try:
-        clean_stale_staging(rooms_out, src.room_id)
-        room = process_room(src.room_dir, src.area, src.room)
-        write_scene(rooms_out, room)
+        with item_lock(Path(rooms_out).parent, src.room_id):
+            clean_stale_staging(rooms_out, src.room_id)
+            room = process_room(src.room_dir, src.area, src.room)
+            write_scene(rooms_out, room)
         return src.room_id, None, room.meta["repaired_lines"], room.meta["num_points"]
-    except S3DISError as err:
+    except (S3DISError, OutputWriteError, ItemLockedError) as err:  # messages name the file already
         return src.room_id, str(err), [], 0
     except Exception as err:  # a batch run reports everything and carries on
         return src.room_id, f"{type(err).__name__}: {' '.join(str(err).split())}", [], 0

@@ -21,6 +21,8 @@ from typing import List, Optional, Tuple, Union
 
 import numpy as np
 
+from data_prep.validate import MAX_COORD
+
 from .errors import MalformedLineError, S3DISError
 
 _PRINTABLE = set(range(0x20, 0x7F)) | {0x09, 0x0A, 0x0D}
@@ -144,4 +146,8 @@ def read_point_text(path: Union[str, Path], max_repairs: int = 100) -> PointText
     # whole-array checks (NaN fails every comparison); the locator finds the line when they fail
     if not (np.isfinite(xyz).all() and ((rgb >= 0) & (rgb <= 255) & (rgb == np.trunc(rgb))).all()):
         raise _locate(path, data)
+    if np.abs(xyz).max() > MAX_COORD:
+        line = int(np.argmax(np.abs(xyz).max(axis=1))) + 1
+        raise MalformedLineError(path, line, f"xyz {xyz[line - 1].tolist()} beyond {MAX_COORD:g} m: "
+                                             f"wrong units or corrupt")
     return PointText(np.ascontiguousarray(xyz), rgb.astype(np.uint8), repairs)

@@ -6,6 +6,8 @@ from typing import Dict, Tuple, Union
 
 import numpy as np
 
+from data_prep.validate import check_rigid
+
 from .errors import AxisAlignmentError, MissingFileError
 
 
@@ -55,6 +57,10 @@ def read_axis_alignment(path: Union[str, Path]) -> Tuple[np.ndarray, bool]:
     scale = max(np.abs(m[:3, :3]).max(), 1e-300)
     if abs(np.linalg.det(m[:3, :3])) <= 1e-9 * scale ** 3:
         raise AxisAlignmentError(path, "axisAlignment is not invertible (singular 3x3 part)")
+    try:  # ScanNet's alignments are rotations about z plus a translation: rigid
+        check_rigid(m, "axisAlignment")
+    except ValueError as err:
+        raise AxisAlignmentError(path, str(err)) from None
     return m, True
 
 

@@ -34,8 +34,11 @@ def scene_files(scene_dir: Union[str, Path], scene_id: str) -> Dict[str, Path]:
 
 
 def read_split_list(path: Union[str, Path]) -> List[str]:
-    """Scene ids of a `scannetv2_<split>.txt` (one per line, any line ending)."""
-    return [s.strip() for s in Path(path).read_text().splitlines() if s.strip()]
+    """Scene ids of a `scannetv2_<split>.txt` (one per line, any line ending, BOM or not; an id with an
+    invisible character is an error showing it)."""
+    from voxclip.utils.idlist import read_id_list
+
+    return read_id_list(path)
 
 
 def _folders(raw_root: Path, sub: str) -> Dict[str, Path]:

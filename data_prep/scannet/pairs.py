@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple, Union
 
@@ -62,6 +63,24 @@ def find_scan_dirs(raw_root: PathLike, scenes: Optional[List[str]] = None) -> Di
     return found
 
 
+def scans_without_sens(raw_root: PathLike) -> Dict[str, str]:
+    """Scene folders of ``scans/`` / ``scans_test/`` that hold no ``<id>.sens``: reported as failures,
+    never silently left out."""
+    root = Path(raw_root)
+    out = {}
+    for sub in ("scans", "scans_test"):
+        if (root / sub).is_dir():
+            for d in sorted((root / sub).iterdir()):
+                if d.is_dir() and not d.name.startswith(".") and not (d / f"{d.name}.sens").is_file():
+                    out[d.name] = f"{d / (d.name + '.sens')}: .sens stream missing"
+    return out
+
+
+def partial_dir(out_dir: Path) -> Path:
+    """Hidden folder a scene's pairs are extracted into; renamed to ``out_dir`` once complete."""
+    return out_dir.parent / f".{out_dir.name}.partial"
+
+
 def extract_frame(frame, header, align: np.ndarray) -> Dict[str, np.ndarray]:
     """Arrays of one pair (see module docstring) from a :class:`SensFrame`."""
     from PIL import Image
@@ -97,17 +116,33 @@ def extract_scene(scan_dir: PathLike, out_dir: PathLike, frame_skip: int = 25,
     align, _ = read_axis_alignment(scan_dir / f"{sid}.txt")
     reader = SensReader(scan_dir / f"{sid}.sens")
     frames: List[int] = []
-    for frame in reader.iter_frames(frame_skip):
-        path = out_dir / f"{frame.index:06d}.npz"
-        if overwrite or not path.is_file():
-            write_npz_atomic(path, **extract_frame(frame, reader.header, align))
-        frames.append(frame.index)
+    # Frames go to a hidden folder (kept across a kill for resuming, removed on a read error), which
+    # becomes out_dir only with meta.json inside: no half-extracted scene is ever visible.
+    stage = partial_dir(out_dir)
+    if overwrite and stage.is_dir():
+        shutil.rmtree(stage)
+    try:
+        for frame in reader.iter_frames(frame_skip):
+            path = stage / f"{frame.index:06d}.npz"
+            if not path.is_file():
+                write_npz_atomic(path, **extract_frame(frame, reader.header, align))
+            frames.append(frame.index)
+    except Exception:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
     meta = {"scene_id": sid, "frame_skip": frame_skip, "frames": frames,
             "num_frames_in_sens": reader.header.num_frames,
             "skipped_invalid_pose": reader.skipped_invalid_pose,
             "color_size": list(PAIR_SIZE[::-1]), "depth_size": list(reader.header.depth_size[::-1]),
             "axis_aligned": True}
-    atomic_save_json(meta_path, meta)
+    stage.mkdir(parents=True, exist_ok=True)  # a scene without kept frames still gets its meta
+    atomic_save_json(stage / META_NAME, meta)
+    if out_dir.exists():  # --overwrite, or an older frame_skip: replace the whole folder
+        old = out_dir.parent / f".{out_dir.name}.old"
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(out_dir, old)
+        shutil.rmtree(old, ignore_errors=True)
+    os.replace(stage, out_dir)
     return meta
 
 
@@ -116,6 +151,8 @@ def write_index(pairs_root: PathLike) -> Dict:
     root = Path(pairs_root)
     scenes = {}
     for m in sorted(root.glob(f"*/{META_NAME}")):
+        if m.parent.name.startswith("."):  # a scene being extracted (partial_dir)
+            continue
         meta = json.loads(m.read_text())
         scenes[meta["scene_id"]] = {k: meta[k] for k in ("frames", "skipped_invalid_pose",
                                                           "frame_skip")}
@@ -140,8 +177,11 @@ def shard(items: List[str], spec: Optional[str]) -> List[str]:
 
 def _job(args: Tuple[str, str, str, int, bool]) -> Tuple[str, Optional[str], int]:
     sid, scan_dir, out_dir, skip, overwrite = args
+    from data_prep.batch import item_lock
+
     try:
-        meta = extract_scene(scan_dir, out_dir, skip, overwrite)
+        with item_lock(Path(out_dir).parent.parent, sid):  # OUT_ROOT/.locks
+            meta = extract_scene(scan_dir, out_dir, skip, overwrite)
         return sid, None, len(meta["frames"])
     except Exception as err:  # reported in the summary, the batch goes on
         return sid, " ".join(f"{type(err).__name__}: {err}".split()), 0
@@ -152,17 +192,21 @@ def extract_all(raw_root: PathLike, out_root: PathLike, scenes: Optional[List[st
                 shard_spec: Optional[str] = None, progress: bool = True) -> Tuple[Dict, List]:
     """Extract every scene (in parallel); return (index, failures [(scene, message)])."""
     dirs = find_scan_dirs(raw_root, scenes)
+    no_sens = {s: m for s, m in scans_without_sens(raw_root).items() if scenes is None}
     ids = shard(list(dirs), shard_spec)
+    no_sens = {s: no_sens[s] for s in shard(list(no_sens), shard_spec)}
     pairs_root = Path(out_root) / "pairs"
     jobs = [(s, str(dirs[s]), str(pairs_root / s), frame_skip, overwrite) for s in ids]
     from tqdm import tqdm
 
-    failures = []
+    failures = list(no_sens.items())
     bar = tqdm(total=len(jobs), desc="pairs", unit="scene", disable=not progress)
     if workers > 1 and len(jobs) > 1:
         import multiprocessing as mp
 
-        with mp.get_context("spawn").Pool(workers) as pool:
+        from data_prep.batch import die_with_parent
+
+        with mp.get_context("spawn").Pool(workers, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             results = pool.imap_unordered(_job, jobs)
             for sid, err, _ in results:
                 bar.update(1)

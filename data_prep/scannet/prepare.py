@@ -1,12 +1,14 @@
 """Batch conversion of a raw ScanNet v2 tree (the engine behind tools/prepare_scannet.py)."""
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
-from data_prep.batch import note_kept_outputs, parse_shard, run_batch  # noqa: F401  (parse_shard: re-exported)
+from voxclip.utils.atomic import OutputWriteError
+from data_prep.batch import ItemLockedError, item_lock, note_kept_outputs, parse_shard, run_batch  # noqa: F401  (parse_shard: re-exported)
 
 from .errors import ScanNetError
 from .index import rebuild_index
@@ -28,6 +30,7 @@ class PrepareResult:
     index: Dict = field(default_factory=dict)
     note: Optional[str] = None
     seconds: float = 0.0
+    warnings: List[str] = field(default_factory=list)
 
 
 def select_scenes(sources: Sequence[SceneSource], scenes: Optional[Sequence[str]] = None,
@@ -59,15 +62,31 @@ def _init_worker(label_map: Optional[Dict[str, int]]) -> None:
 def _prepare_one(src: SceneSource, scans_out: str) -> Tuple[str, Optional[str]]:
     """Process and write one scene; returns (scene_id, None) or (scene_id, reason)."""
     try:
-        clean_stale_staging(scans_out, src.scene_id)
-        scene = process_scene(src.scene_dir, src.scene_id, _LABEL_MAP, annotated=src.annotated,
-                              split=src.split)
-        write_scene(scans_out, scene)
+        with item_lock(Path(scans_out).parent, src.scene_id):
+            clean_stale_staging(scans_out, src.scene_id)
+            scene = process_scene(src.scene_dir, src.scene_id, _LABEL_MAP, annotated=src.annotated,
+                                  split=src.split)
+            write_scene(scans_out, scene)
         return src.scene_id, None
-    except ScanNetError as err:
+    except (ScanNetError, OutputWriteError, ItemLockedError) as err:  # messages name the file already
         return src.scene_id, str(err)
     except Exception as err:  # a batch run reports everything and carries on
         return src.scene_id, f"{type(err).__name__}: {' '.join(str(err).split())}"
+
+
+def unaligned_warnings(scans_out: Path, prepared: Sequence[str]) -> List[str]:
+    """One counted warning for annotated scenes whose `<id>.txt` has no axisAlignment (ScanNet gives one
+    for every train/val scene): they were kept in their scan frame, which tilts their boxes."""
+    unaligned = []
+    for sid in prepared:
+        meta = json.loads((scans_out / sid / "meta.json").read_text())
+        if meta.get("annotated") and not meta.get("axis_alignment_in_file"):
+            unaligned.append(sid)
+    if not unaligned:
+        return []
+    shown = ", ".join(unaligned[:5]) + (f", ... {len(unaligned) - 5} more" if len(unaligned) > 5 else "")
+    return [f"{len(unaligned)} annotated scene(s) have no axisAlignment in <id>.txt and were prepared "
+            f"unaligned (scan frame): {shown}"]
 
 
 def prepare(raw_root: Union[str, Path], out_root: Union[str, Path],
@@ -110,6 +129,7 @@ def prepare(raw_root: Union[str, Path], out_root: Union[str, Path],
         sid, reason = out if crash is None else (src.scene_id, crash)
         (res.prepared.append(sid) if reason is None else res.failed.append((sid, reason)))
     res.failed = note_kept_outputs(res.failed, scans_out)
+    res.warnings = unaligned_warnings(scans_out, res.prepared)
     res.index, problems = rebuild_index(out_root)
     res.failed.extend(problems)
     res.failed.sort()

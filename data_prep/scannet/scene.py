@@ -7,7 +7,10 @@ from typing import Any, Dict, Optional, Union
 
 import numpy as np
 
+from data_prep.validate import check_coords
+
 from .aggregation import read_aggregation
+from .errors import NonFiniteVerticesError, PlyReadError
 from .axis_alignment import apply_transform, read_axis_alignment
 from .boxes import instance_boxes
 from .labels import map_raw_labels, vertex_labels
@@ -40,7 +43,13 @@ def process_scene(scene_dir: Union[str, Path], scene_id: str, label_map: Optiona
     matrix, has_alignment = read_axis_alignment(files["info"])
     mesh = read_mesh(files["mesh"])
     n = len(mesh.vertices)
+    if len(mesh.faces) == 0:
+        raise PlyReadError(files["mesh"], "mesh has no faces: vertex normals cannot be computed")
     coord = apply_transform(mesh.vertices, matrix)
+    try:
+        check_coords(coord, "axis-aligned vertex coordinates")
+    except ValueError as err:
+        raise NonFiniteVerticesError(files["mesh"], str(err)) from None
     normal = vertex_normals(coord, mesh.faces)
     used = ["mesh", "info"]
     stats: Dict[str, int] = {"num_objects": 0, "num_annotated_points": 0,

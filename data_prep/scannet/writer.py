@@ -9,7 +9,7 @@ from typing import Union
 
 import numpy as np
 
-from voxclip.utils.atomic import atomic_save_json
+from voxclip.utils.atomic import atomic_save_json, staging_dir, write_error
 
 from .scene import ProcessedScene
 
@@ -39,13 +39,16 @@ def write_scene(scans_dir: Union[str, Path], scene: ProcessedScene) -> Path:
     scans_dir.mkdir(parents=True, exist_ok=True)
     sid = scene.meta["scene_id"]
     final = scans_dir / sid
-    stage = Path(tempfile.mkdtemp(prefix=staging_prefix(sid), dir=scans_dir))
+    stage = staging_dir(scans_dir, staging_prefix(sid))
     try:
         for name, arr in scene.arrays.items():
-            with open(stage / f"{name}.npy", "wb") as f:
-                np.save(f, arr, allow_pickle=False)
-                f.flush()
-                os.fsync(f.fileno())
+            try:
+                with open(stage / f"{name}.npy", "wb") as f:
+                    np.save(f, arr, allow_pickle=False)
+                    f.flush()
+                    os.fsync(f.fileno())
+            except OSError as err:
+                raise write_error(final / f"{name}.npy", err) from None
         atomic_save_json(stage / "meta.json", scene.meta)
         trash = None
         if final.exists():

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from data_prep.validate import check_box_sizes, check_coords, check_finite, check_rotation
+
 from .errors import SunrgbdError
 from .geometry import label_to_box
 from .matio import read_numeric
@@ -37,12 +39,15 @@ def read_export_split(root: str | os.PathLike) -> tuple[dict[str, str], list[str
         if not path.is_file():
             continue
         used.append(str(path))
-        for n, line in enumerate(path.read_text().splitlines(), 1):
+        for n, line in enumerate(path.read_bytes().decode("utf-8-sig", "replace").splitlines(), 1):
             if line.strip():
                 try:
-                    split[f"{int(line.strip()):06d}"] = name
+                    sid = f"{int(line.strip()):06d}"
                 except ValueError:
                     raise SunrgbdError(path, f"line {n}: not an integer id: {line.strip()!r}") from None
+                if split.get(sid, name) != name:
+                    raise SunrgbdError(path, f"line {n}: id {sid} is in both the {split[sid]} and the {name} list")
+                split[sid] = name
     return split, used
 
 
@@ -62,6 +67,13 @@ def read_calib(path: Path) -> tuple[np.ndarray, np.ndarray]:
         if len(values) != 9:
             raise SunrgbdError(path, f"line {n}: expected 9 numbers, found {len(values)}")
         mats.append(np.asarray(values, dtype=np.float64).reshape(3, 3, order="F"))
+    try:
+        check_rotation(mats[0], "Rtilt (line 1)")
+        check_finite(mats[1], "K (line 2)")
+    except ValueError as err:
+        raise SunrgbdError(path, str(err)) from None
+    if mats[1][0, 0] <= 0 or mats[1][1, 1] <= 0:
+        raise SunrgbdError(path, "K (line 2): focal lengths must be positive")
     return mats[0], mats[1]
 
 
@@ -93,6 +105,8 @@ def parse_label_line(line: str) -> tuple[str, np.ndarray]:
     except ValueError as exc:
         raise ValueError(f"non-numeric field ({exc})") from None
     cx, cy, cz, w, l, h, ox, oy = values[4:]
+    check_coords([cx, cy, cz], "box centre")
+    check_box_sizes([2 * w, 2 * l, 2 * h], "box size (2 x half sizes w l h)")
     return name, label_to_box((cx, cy, cz), w, l, h, ox, oy)
 
 
@@ -124,6 +138,10 @@ def read_export_sample(root: str | os.PathLike, sample_id: str) -> SunrgbdSample
         raise SunrgbdError(depth_path, "'instance' has no points")
     if not np.all(np.isfinite(inst)):
         raise SunrgbdError(depth_path, "'instance' has non-finite values")
+    try:
+        check_coords(inst[:, :3], "'instance' xyz")
+    except ValueError as err:
+        raise SunrgbdError(depth_path, str(err)) from None
     Rtilt, K = read_calib(root / "calib" / f"{sample_id}.txt")
     label_path = root / "label" / f"{sample_id}.txt"
     names, boxes = read_labels(label_path)

@@ -18,7 +18,7 @@ import numpy as np
 
 from voxclip.classes import SUNRGBD_DET_CLASSES
 
-from voxclip.utils.atomic import atomic_save_json, atomic_write_text
+from voxclip.utils.atomic import atomic_save_json, atomic_write_text, staging_dir, write_error
 
 from .record import SunrgbdSample
 
@@ -63,15 +63,16 @@ def write_sample(out_root: str | os.PathLike, sample: SunrgbdSample, split: str 
         "frame": "upright depth: x right, y forward, z up (Rtilt applied), metres",
         "box_convention": "cx cy cz dx dy dz yaw; full sizes; yaw CCW about +z from +x",
     }
-    tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{sample.sample_id}.", suffix=".tmp"))
+    tmp = staging_dir(final.parent, f".{sample.sample_id}.", ".tmp")
     try:
         np.save(tmp / "points.npy", np.ascontiguousarray(sample.points[idx], dtype=np.float32))
         np.save(tmp / "boxes.npy", np.asarray(sample.boxes, dtype=np.float32).reshape(-1, 7))
         np.save(tmp / "labels.npy", np.asarray(sample.labels, dtype=np.int64).reshape(-1))
         with open(tmp / "calib.json", "w") as f:
-            json.dump({"Rtilt": np.asarray(sample.Rtilt).tolist(), "K": np.asarray(sample.K).tolist()}, f)
+            json.dump({"Rtilt": np.asarray(sample.Rtilt).tolist(), "K": np.asarray(sample.K).tolist()}, f,
+                      allow_nan=False)
         with open(tmp / "meta.json", "w") as f:  # last: marks completeness
-            json.dump(meta, f, indent=1)
+            json.dump(meta, f, indent=1, allow_nan=False)
         if final.exists():  # --overwrite: swap the old folder out, then delete it
             trash = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{sample.sample_id}.", suffix=".old"))
             os.replace(final, trash / "old")
@@ -79,8 +80,10 @@ def write_sample(out_root: str | os.PathLike, sample: SunrgbdSample, split: str 
             shutil.rmtree(trash, ignore_errors=True)
         else:
             os.replace(tmp, final)
-    except BaseException:
+    except BaseException as err:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(err, OSError):
+            raise write_error(final, err) from None
         raise
     return meta
 

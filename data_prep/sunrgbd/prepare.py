@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
+
+from data_prep.batch import ItemLockedError, die_with_parent, item_lock
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,6 +108,9 @@ def plan_export(root: str | os.PathLike) -> Plan:
     if not used:
         warnings.append(f"no train_data_idx.txt / val_data_idx.txt in {export_root}: "
                         "samples get no train/val split")
+    missing = sorted(set(split) - set(ids))
+    if missing:
+        warnings.append(f"{len(missing)} ids listed in {', '.join(used)} are not on disk (first: {missing[0]})")
     tasks = [Task(i, "export", str(export_root), split.get(i)) for i in ids]
     return Plan("export", tasks, used, warnings)
 
@@ -134,8 +139,9 @@ def process_task(task: Task, out_root: str, num_points: int, overwrite: bool) ->
             sample = read_raw_sample(task.source, task.sample_id)
         else:
             sample = read_export_sample(task.source, task.sample_id)
-        write_sample(out_root, sample, task.split, num_points)
-    except SunrgbdError as exc:
+        with item_lock(out_root, task.sample_id):
+            write_sample(out_root, sample, task.split, num_points)
+    except (SunrgbdError, ItemLockedError) as exc:
         return Result(task.sample_id, "failed", str(exc))
     except Exception as exc:  # unexpected: still one line, still naming the input
         return Result(task.sample_id, "failed", f"{task.source} [{task.sample_id}]: "
@@ -166,7 +172,7 @@ def run(root: str | os.PathLike, out_root: str | os.PathLike, layout: str = "aut
             results.append(_run_one(job))
             bar.update()
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             for res in pool.map(_run_one, jobs, chunksize=4):
                 results.append(res)
                 bar.update()

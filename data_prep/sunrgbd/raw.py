@@ -57,7 +57,10 @@ def read_raw_split(path: str | os.PathLike) -> dict[str, str]:
     split = {}
     for var, name in (("alltrain", "train"), ("alltest", "val")):
         for entry in read_string_cells(path, var):
-            split[folder_key(entry)] = name
+            key = folder_key(entry)
+            if split.get(key, name) != name:
+                raise SunrgbdError(path, f"{key} is in both alltrain and alltest")
+            split[key] = name
     return split
 
 
@@ -87,6 +90,8 @@ def read_intrinsics(path: Path) -> np.ndarray:
     if len(values) != 9:
         raise SunrgbdError(path, f"expected 9 numbers (3x3 K), found {len(values)}")
     K = np.asarray(values, dtype=np.float64).reshape(3, 3)
+    if not np.isfinite(K).all():
+        raise SunrgbdError(path, "intrinsics hold NaN/inf")
     if K[0, 0] <= 0 or K[1, 1] <= 0:
         raise SunrgbdError(path, "focal lengths must be positive")
     return K

@@ -12,7 +12,11 @@ from typing import Callable, Sequence
 import numpy as np
 from mmengine.dataset import BaseDataset
 
+from voxclip.utils.idlist import read_id_list
+
+from .samplers import generator_for_index
 from .transforms import Compose
+from .transforms.base import use_sample_rng
 
 
 def load_npy(path: str, dtype, shape: tuple, hint: str = "") -> np.ndarray:
@@ -93,8 +97,7 @@ class PointCloudDataset(BaseDataset):
         split_file = os.path.join(root, "splits", f"{self.split}.txt")
         if not os.path.isfile(split_file):
             raise FileNotFoundError(f"{split_file}: split list missing{self.hint}")
-        with open(split_file, encoding="utf-8") as f:
-            ids = [line.strip() for line in f if line.strip()]
+        ids = read_id_list(split_file)
         if not ids:
             raise ValueError(f"{split_file}: lists no samples")
         infos = [dict(scene_id=i, sample_dir=os.path.join(root, self.SAMPLE_DIR, i)) for i in ids]
@@ -136,4 +139,6 @@ class PointCloudDataset(BaseDataset):
         raise NotImplementedError
 
     def prepare_data(self, idx: int):
-        return self.pipeline(self.load_sample(self.get_data_info(idx)))
+        # random transforms draw from the sample's own generator when the sampler attached one
+        with use_sample_rng(generator_for_index(idx)):
+            return self.pipeline(self.load_sample(self.get_data_info(int(idx))))

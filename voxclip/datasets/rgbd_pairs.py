@@ -214,7 +214,9 @@ class RGBDPairs(BaseDataset):
 
     @property
     def rng(self):
-        return self._rng if self._rng is not None else np.random
+        from .transforms.base import current_rng  # the sample's generator (docs/reliability.md)
+
+        return self._rng if self._rng is not None else current_rng()
 
     # ---- index -----------------------------------------------------------------------------
     def _read_list(self, path: str) -> list[str]:
@@ -222,8 +224,9 @@ class RGBDPairs(BaseDataset):
             raise FileNotFoundError(
                 f"{path}: scene list missing (give split_file=, scenes=[...], or split=None for every "
                 f"scene with pairs)")
-        with open(path, encoding="utf-8") as f:
-            ids = [line.strip() for line in f if line.strip()]
+        from voxclip.utils.idlist import read_id_list
+
+        ids = read_id_list(path)
         if not ids:
             raise ValueError(f"{path}: lists no scenes")
         return ids
@@ -343,7 +346,11 @@ class RGBDPairs(BaseDataset):
         )
 
     def prepare_data(self, idx: int):
-        return self.load_sample(self.get_data_info(idx))
+        from .samplers import generator_for_index
+        from .transforms.base import use_sample_rng
+
+        with use_sample_rng(generator_for_index(idx)):  # docs/reliability.md
+            return self.load_sample(self.get_data_info(int(idx)))
 
 
 _STACK = ("image", "depth", "depth_image", "depth_scale", "pose", "aug_matrix", "color_intrinsic",

@@ -53,13 +53,30 @@ def _resolve_mean_sizes(node, train_ds) -> None:
 
 
 def allow_trusted_checkpoints() -> None:
-    """Let mmengine resume/load its own checkpoints under torch >= 2.6.
+    """Route every checkpoint load through weights-only loading (name kept for older callers).
 
-    torch.load defaults to weights_only=True, which refuses the optimizer/message-hub objects that
-    mmengine stores; mmengine 0.10 does not pass weights_only=False. Checkpoints here are local
-    files the user names, so full unpickling is the intended behaviour.
+    This used to set TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1, which let any checkpoint run code; see
+    ``voxclip/engine/checkpoint_io.py`` and docs/reliability.md.
     """
-    os.environ.setdefault("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
+    from .checkpoint_io import register_safe_checkpoint_loader
+
+    os.environ.pop("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", None)
+    register_safe_checkpoint_loader()
+
+
+_DEFAULT_SAMPLERS = ("DefaultSampler", "mmengine.DefaultSampler")
+
+
+def use_reproducible_randomness(cfg: Config) -> None:
+    """Per-sample generators for the train loader (``EpochSeededSampler``, same order as
+    ``DefaultSampler``) and ``RNGStateHook``: exact kill + resume (docs/reliability.md)."""
+    loader = cfg.get("train_dataloader")
+    sampler = loader.get("sampler") if loader is not None else None
+    if isinstance(sampler, dict) and sampler.get("type") in _DEFAULT_SAMPLERS:
+        sampler["type"] = "EpochSeededSampler"
+    hooks = list(cfg.get("custom_hooks") or [])
+    if not any(isinstance(h, dict) and h.get("type") == "RNGStateHook" for h in hooks):
+        cfg.custom_hooks = hooks + [dict(type="RNGStateHook")]
 
 
 def init_cpu_process_group() -> None:
@@ -102,6 +119,7 @@ def prepare_config(cfg: Config, launcher: str = "none") -> Config:
         cfg.setdefault("model_wrapper_cfg", dict(type="MMDistributedDataParallel", device_ids=None,
                                                  broadcast_buffers=False,
                                                  find_unused_parameters=cfg.get("find_unused_parameters", False)))
+    use_reproducible_randomness(cfg)
     loader = cfg.get("train_dataloader") or cfg.get("test_dataloader")
     if loader is not None:
         _resolve_mean_sizes(cfg.model, _dataset_cfg(loader))

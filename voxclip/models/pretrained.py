@@ -1,14 +1,16 @@
 """Initialise a module from the ``prefix``-ed weights of a (pretraining) checkpoint.
 
 One mechanism for every method (``../shared/docs/methods.md``): a fine-tuning config names the
-checkpoint and the key prefix; the log lists loaded, missing, unexpected and mismatched keys.
+checkpoint and the key prefix. The load is weights-only (``voxclip.engine.checkpoint_io``) and strict
+by default: every weight of the module must be under the prefix with its shape, and nothing else may
+be; ``strict=False`` (``pretrained=dict(..., strict=False)``, ``init_cfg=dict(..., strict=False)``)
+loads the matching part and logs the rest.
 """
 from __future__ import annotations
 
 import os
 from typing import Optional
 
-import torch
 from mmengine.logging import print_log
 from torch import nn
 
@@ -16,24 +18,25 @@ __all__ = ["load_pretrained_backbone", "PretrainedPartsMixin"]
 
 
 def load_pretrained_backbone(module: nn.Module, checkpoint: str, prefix: str = "backbone.",
-                             producer: Optional[str] = None, map_location: str = "cpu") -> dict:
+                             producer: Optional[str] = None, map_location: str = "cpu",
+                             strict: bool = True) -> dict:
     """Load the ``prefix``-ed weights of a (pretraining) checkpoint into ``module``.
 
-    Accepts ``{'state_dict': {...}}`` (mmengine checkpoints) or a bare state dict. Keys missing
-    from the checkpoint or of another shape keep their initial values and are logged; a file that
-    does not exist or holds no ``prefix`` key is a one-line error. Returns
-    ``dict(loaded, missing, unexpected, mismatched)`` (lists of parameter names).
+    Accepts ``{'state_dict': {...}}`` (mmengine checkpoints) or a bare state dict, loaded weights-only.
+    ``strict`` (default): a module weight missing under the prefix, a ``prefix`` key the module does
+    not have, or one of another shape is an error listing them. ``strict=False``: those keep their
+    initial values and are logged. A file that does not exist, cannot be read, or holds no ``prefix``
+    key is a one-line error. Returns ``dict(loaded, missing, unexpected, mismatched)`` (lists of names).
     """
     hint = f"; produce it with: python tools/train.py {producer}" if producer else ""
     if not os.path.isfile(checkpoint):
         raise FileNotFoundError(f"{checkpoint}: pretrained backbone checkpoint not found{hint}")
-    from voxclip.engine.setup import allow_trusted_checkpoints
+    from voxclip.engine.checkpoint_io import CheckpointError, load_checkpoint_file
 
-    allow_trusted_checkpoints()  # mmengine checkpoints hold message-hub objects (torch >= 2.6)
     try:
-        ckpt = torch.load(checkpoint, map_location=map_location, weights_only=False)
-    except Exception as exc:  # truncated / not a torch file
-        raise ValueError(f"{checkpoint}: cannot read checkpoint ({type(exc).__name__}: {exc}){hint}") from exc
+        ckpt = load_checkpoint_file(checkpoint, map_location=map_location, what="pretrained checkpoint")
+    except CheckpointError as exc:
+        raise CheckpointError(f"{exc}{hint}") from None
     state = ckpt.get("state_dict", ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(state, dict):
         raise ValueError(f"{checkpoint}: not a state dict checkpoint{hint}")
@@ -48,6 +51,14 @@ def load_pretrained_backbone(module: nn.Module, checkpoint: str, prefix: str = "
     result = module.load_state_dict(usable, strict=False)
     info = dict(loaded=sorted(usable), missing=sorted(result.missing_keys),
                 unexpected=sorted(k for k in sub if k not in own), mismatched=sorted(mismatched))
+    if strict and (info["missing"] or info["unexpected"] or info["mismatched"]):
+        from voxclip.engine.runner import format_fit_error
+
+        shapes = [f"{k}: {tuple(sub[k].shape)} vs {tuple(own[k].shape)}" for k in info["mismatched"]]
+        raise CheckpointError(format_fit_error(
+            checkpoint, f"{type(module).__name__} (keys under '{prefix}')",
+            dict(missing=info["missing"], unexpected=info["unexpected"], mismatched=shapes)
+        ).replace("--strict false", "strict=False in the pretrained/init_cfg dict") + hint)
     print_log(f"loaded {len(usable)} '{prefix}*' tensors of {checkpoint} into {type(module).__name__}"
               + "".join(f"; {name}: {info[name][:5]}{'...' if len(info[name]) > 5 else ''}"
                         for name in ("missing", "unexpected", "mismatched") if info[name]),
@@ -66,10 +77,10 @@ class PretrainedPartsMixin:
 
     def _set_pretrained(self, pretrained: Optional[dict]) -> None:
         if pretrained is not None:
-            unknown = set(pretrained) - {"checkpoint", "parts", "producer", "map_location"}
+            unknown = set(pretrained) - {"checkpoint", "parts", "producer", "map_location", "strict"}
             if "checkpoint" not in pretrained or unknown:
                 raise ValueError(f"{type(self).__name__}: pretrained needs checkpoint= (and optional parts, "
-                                 f"producer, map_location); got keys {sorted(pretrained)}")
+                                 f"producer, map_location, strict); got keys {sorted(pretrained)}")
         self._pretrained_cfg = pretrained
 
     def load_pretrained_parts(self) -> dict:
@@ -83,7 +94,7 @@ class PretrainedPartsMixin:
             if not isinstance(module, nn.Module):
                 raise AttributeError(f"{type(self).__name__}: pretrained part '{part}' is not a submodule")
             infos[part] = load_pretrained_backbone(module, cfg["checkpoint"], prefix, cfg.get("producer"),
-                                                   cfg.get("map_location", "cpu"))
+                                                   cfg.get("map_location", "cpu"), cfg.get("strict", True))
         return infos
 
     def init_weights(self) -> None:

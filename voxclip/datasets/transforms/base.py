@@ -7,7 +7,8 @@ A sample travels through the pipeline as a dict of numpy arrays (see docs/archit
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+import contextlib
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -24,12 +25,38 @@ def per_point_keys(results: dict) -> list[str]:
     return keys
 
 
-class RandomTransform:
-    """Base of random transforms: draws from `rng` when given, else from numpy's global RNG.
+# The generator of the sample being prepared (set by the dataset around its pipeline), per process.
+_SAMPLE_RNG: list = [None]
 
-    mmengine seeds numpy's global RNG per dataloader worker, so configs leave `rng` unset; tests pass
-    a `np.random.Generator` for reproducibility. Stored as None (not the np.random module) so that
-    transforms pickle for spawned workers.
+
+def sample_generator(seed: int, epoch: int, index: int) -> np.random.Generator:
+    """The generator of sample `index` in `epoch` of a run seeded `seed`: the same numbers whatever
+    the worker count, the worker that draws them, or where a run was resumed (docs/reliability.md)."""
+    return np.random.default_rng(np.random.SeedSequence([int(seed), int(epoch), int(index)]))
+
+
+@contextlib.contextmanager
+def use_sample_rng(rng: np.random.Generator | None) -> Iterator[None]:
+    """Random transforms without their own `rng` draw from `rng` inside the block."""
+    previous, _SAMPLE_RNG[0] = _SAMPLE_RNG[0], rng
+    try:
+        yield
+    finally:
+        _SAMPLE_RNG[0] = previous
+
+
+def current_rng() -> Any:
+    """The current sample's generator, else numpy's global RNG (direct calls outside a training loader)."""
+    return _SAMPLE_RNG[0] if _SAMPLE_RNG[0] is not None else np.random
+
+
+class RandomTransform:
+    """Base of random transforms: draws from `rng` when given, else from the current sample's generator
+    (`use_sample_rng`, set by the datasets from the seed, epoch and sample index that
+    `EpochSeededSampler` attaches), else from numpy's global RNG.
+
+    Tests pass a `np.random.Generator` for reproducibility. Stored as None (not the np.random module)
+    so that transforms pickle for spawned workers.
     """
 
     def __init__(self, rng: np.random.Generator | None = None):
@@ -37,7 +64,7 @@ class RandomTransform:
 
     @property
     def rng(self) -> Any:
-        return self._rng if self._rng is not None else np.random
+        return self._rng if self._rng is not None else current_rng()
 
     def __call__(self, results: dict) -> dict:
         return self.transform(results)

@@ -83,6 +83,15 @@ def load_open_clip(weights: str, model_name: str = "RN50", model_cfg: dict | Non
     and RuntimeError naming the file when it does not fit the architecture (strict loading).
     """
     if not weights or not os.path.isfile(weights):
+        if model_cfg is not None:  # a custom architecture: nothing to download, only the demo tool writes it
+            from .tiny import TINY_RN_CLIP_CFG
+
+            arch = "tiny" if dict(model_cfg) == dict(TINY_RN_CLIP_CFG) else None
+            how = (f"python tools/make_random_clip.py {weights} --model-cfg tiny" if arch else
+                   "tools/make_random_clip.py (or your own training) for this model_cfg")
+            raise FileNotFoundError(f"{weights}: CLIP weights file not found; this config's CLIP is a custom "
+                                    f"model_cfg architecture with no released weights: write the random demo "
+                                    f"file with {how}")
         raise FileNotFoundError(f"{weights}: CLIP weights file not found; {download_hint(model_name)}")
     import open_clip
 

@@ -137,4 +137,4 @@ class Text4PointGuidedMixin:
         cfg = getattr(self, "_backbone_init_cfg", None)
         if cfg is not None:
             load_pretrained_backbone(self.backbone, cfg["checkpoint"], cfg.get("prefix", "backbone."),
-                                     cfg.get("producer"), cfg.get("map_location", "cpu"))
+                                     cfg.get("producer"), cfg.get("map_location", "cpu"), cfg.get("strict", True))
