@@ -12,7 +12,8 @@ from .colors import label_colors
 from .ply import write_scene_ply
 from .scene import BoxSet, SceneView, figure_segmentation, save_figure, save_scene_views
 
-GT_PLY_RGB = (0, 0, 0)  # ground-truth wireframes black in the .ply, predictions in class colours
+GT_PLY_RGB = (0, 0, 0)
+MAX_BOXES = 60  # ground-truth wireframes black in the .ply, predictions in class colours
 
 
 def safe_name(name: str) -> str:
@@ -21,10 +22,11 @@ def safe_name(name: str) -> str:
 
 def render_detection(out_dir: str, name: str, points: np.ndarray, colors: np.ndarray | None,
                      class_names: Sequence[str], gt: BoxSet | None = None, pred: BoxSet | None = None,
-                     score_thr: float = 0.0, ply: bool = True) -> list[str]:
-    """`<name>_bev.png`, `<name>_persp.png` and `<name>.ply` (points + boxes) under `out_dir`."""
+                     score_thr: float = 0.0, ply: bool = True, max_boxes: int = MAX_BOXES) -> list[str]:
+    """`<name>_bev.png`, `<name>_persp.png` and `<name>.ply` (points + boxes) under `out_dir`;
+    predictions below `score_thr` are left out, and all but the `max_boxes` best."""
     prefix = os.path.join(out_dir, safe_name(name))
-    pred = pred.above(score_thr) if pred is not None else None
+    pred = pred.above(score_thr, max_boxes) if pred is not None else None
     view = SceneView(points, colors, gt=gt, pred=pred, class_names=tuple(class_names), title=str(name))
     paths = save_scene_views(view, prefix)
     if ply:

@@ -42,10 +42,12 @@ class BoxSet:
             raise ValueError(f"BoxSet: {len(self.boxes)} boxes, {len(self.labels)} labels, "
                              f"{None if self.scores is None else len(self.scores)} scores")
 
-    def above(self, score_thr: float) -> "BoxSet":
+    def above(self, score_thr: float, max_boxes: int | None = None) -> "BoxSet":
+        """Boxes scoring at least `score_thr`, the `max_boxes` best of them (pictures stay readable)."""
         if self.scores is None:
             return self
-        keep = self.scores >= score_thr
+        keep = np.flatnonzero(self.scores >= score_thr)
+        keep = keep[np.argsort(-self.scores[keep], kind="stable")][:max_boxes]
         return BoxSet(self.boxes[keep], self.labels[keep], self.scores[keep])
 
     @property
@@ -178,6 +180,9 @@ def figure_segmentation(points: np.ndarray, pred: np.ndarray, gt: np.ndarray | N
     from matplotlib.patches import Patch
 
     pts = np.asarray(points, np.float64).reshape(-1, 3)
+    if len(pts) > MAX_DRAWN_POINTS:  # the same fixed subsample for both panels
+        idx = np.random.default_rng(0).choice(len(pts), MAX_DRAWN_POINTS, replace=False)
+        pts, pred, gt = pts[idx], np.asarray(pred)[idx], None if gt is None else np.asarray(gt)[idx]
     k = max(len(class_names), int(np.max(pred, initial=-1)) + 1, 1)
     panels = [("prediction", pred)] + ([("ground truth", gt)] if gt is not None else [])
     fig = Figure(figsize=(5.5 * len(panels) + 2.0, 5.5), dpi=dpi)
