@@ -121,11 +121,13 @@ class Predictor:
         while "dataset" in ds:
             ds = ds.dataset
         self.pipeline = Compose(list(ds.pipeline))
+        self.test_seed = int(ds.get("test_seed", 0) or 0)
         self.class_names = tuple(ds.get("class_names") or ckpt.get("meta", {}).get("dataset_meta", {}).get("classes", ()))
         self.cfg = cfg
 
     @torch.no_grad()
     def __call__(self, points: np.ndarray, colors: np.ndarray | None, name: str = "input") -> Prediction:
+        from voxclip.datasets.base import scene_rng
         from voxclip.datasets.collate import sparse_collate
 
         n = len(points)
@@ -134,7 +136,7 @@ class Predictor:
         sample = dict(points=np.asarray(points, np.float32), colors=np.asarray(colors, np.uint8),
                       gt_boxes=np.zeros((0, 7), np.float32), gt_labels=np.zeros(0, np.int64),
                       meta=dict(scene_id=name))
-        item = self.pipeline(sample)
+        item = self.pipeline(sample, rng=scene_rng(self.test_seed, name))  # one result per input
         batch = sparse_collate([item])
         out = self.model.test_step(batch)[0]
         seen = item["points"].numpy()

@@ -39,8 +39,16 @@ class RandomTransform:
     def rng(self) -> Any:
         return self._rng if self._rng is not None else np.random
 
-    def __call__(self, results: dict) -> dict:
-        return self.transform(results)
+    def __call__(self, results: dict, rng: np.random.Generator | None = None) -> dict:
+        """`rng` (from a test-mode dataset, one per sample) replaces the global RNG for this call;
+        a generator given at construction still wins."""
+        if rng is None or self._rng is not None:
+            return self.transform(results)
+        self._rng = rng
+        try:
+            return self.transform(results)
+        finally:
+            self._rng = None
 
     def transform(self, results: dict) -> dict:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -69,9 +77,10 @@ class Compose:
     def __init__(self, transforms: Sequence[dict | Callable] | None = None):
         self.transforms = [build_transform(t) for t in (transforms or [])]
 
-    def __call__(self, results: dict) -> dict | None:
+    def __call__(self, results: dict, rng: np.random.Generator | None = None) -> dict | None:
+        """`rng`: the generator every random transform draws from for this sample (None: each its own)."""
         for t in self.transforms:
-            results = t(results)
+            results = t(results, rng=rng) if rng is not None and isinstance(t, RandomTransform) else t(results)
             if results is None:  # a transform may reject a sample; BaseDataset then refetches
                 return None
         return results
