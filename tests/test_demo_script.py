@@ -33,6 +33,11 @@ def _check_table(out: str, tmp_path: Path, num_classes: int = 18):
     assert len(rows) == num_classes, rows
     assert (tmp_path / "work" / "eval.log").is_file()
     assert list((tmp_path / "work" / "eval").rglob("*.png")), "PR curves of --show-dir"
+    # the pictures and curves the end of the demo points to
+    assert f"[demo] training curves: {tmp_path / 'work'}/training_curves.png" in out
+    assert (tmp_path / "work" / "training_curves.png").stat().st_size > 10000
+    assert (tmp_path / "work" / "eval" / "pr_sheet.png").is_file()
+    assert len(list((tmp_path / "work" / "eval").glob("*_bev.png"))) == len(list((tmp_path / "work" / "eval").glob("*.ply"))) > 0
 
 
 def test_demo_script_runs_the_main_job(tmp_path):

@@ -236,7 +236,7 @@ def test_metric_from_registry_on_model_outputs(tmp_path):
     assert out["mAP@0.5"] == pytest.approx(5 / 12)
     assert "AP@0.5/b" not in out and all(isinstance(v, float) for v in out.values())
     pngs = sorted(os.listdir(tmp_path / "pr"))
-    assert pngs == ["pr_a.png", "pr_c.png"]
+    assert pngs == ["pr_a.png", "pr_c.png", "pr_sheet.png"]
     assert (tmp_path / "pr" / "pr_a.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (tmp_path / "res.pkl").stat().st_size > 0
 

@@ -322,8 +322,11 @@ def test_tiny_segmentation_finetune_run(prepared_scannet, tiny_clip, tmp_path, c
     with open(out, "rb") as f:
         saved = pickle.load(f)
     assert len(saved["samples"]) == 2 and saved["result"]["mIoU"] == tested["mIoU"]
-    with pytest.raises(SystemExit, match="--show-dir draws detection"):
-        test_tool.main([SEG_CONFIG, str(tmp_path / f"epoch_{epochs}.pth"), "--show-dir", str(tmp_path / "png")])
+    # --show-dir on segmentation: prediction | ground truth PNG and a labelled .ply per scene
+    test_tool.main([SEG_CONFIG, str(tmp_path / f"epoch_{epochs}.pth"), "--work-dir", str(tmp_path / "test"),
+                    "--show-dir", str(tmp_path / "png"), "--cfg-options", *_loader_opts(prepared_scannet),
+                    f"model.text.text_encoder.weights={tiny_clip}"])
+    assert len(list((tmp_path / "png").glob("*_seg.png"))) == 2 and len(list((tmp_path / "png").glob("*_seg.ply"))) == 2
 
 
 def test_demo_configs_match_tiny_clip():

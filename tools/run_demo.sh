@@ -46,7 +46,10 @@ step "evaluating $CKPT on the validation scenes"
 "$PY" tools/test.py "$CFG" "$CKPT" --work-dir "$WORK" --show-dir "$WORK/eval" \
     --cfg-options $(roots test_dataloader) "${FINETUNE_OPTIONS[@]}" > "$WORK/eval.log" 2>&1 \
     || { tail -n 30 "$WORK/eval.log"; echo "[demo] evaluation failed; full log: $WORK/eval.log" >&2; exit 1; }
-echo "[demo] finished in $(( $(date +%s) - start ))s; logs, checkpoints and PR curves in $WORK"
+"$PY" tools/plot_logs.py "$WORK" --out "$WORK/training_curves.png" > /dev/null
+echo "[demo] finished in $(( $(date +%s) - start ))s; logs and checkpoints in $WORK"
+echo "[demo] training curves: $WORK/training_curves.png"
+echo "[demo] pictures: $WORK/eval (per scene <id>_bev.png, <id>_persp.png, <id>.ply; pr_sheet.png)"
 echo
 # The table tools/test.py printed last: per-class AP, then the mAP line.
 sed -n '/^class  *AP@0.25  AP@0.5$/,$p' "$WORK/eval.log" | tail -n 30

@@ -7,7 +7,9 @@ segmentation in `mIoU: X  mAcc: Y  aAcc: Z`.
                          [--strict true|false] [--unsafe-load]
 
 `--out` writes the predictions (and ground truth) of every scene as a pickle; `--show-dir` writes
-per-class precision/recall curves and a bird's-eye view of each scene's boxes as PNGs (detection).
+per scene a bird's-eye and a perspective PNG with ground-truth and predicted boxes and a .ply
+(detection), or prediction-vs-ground-truth PNGs (segmentation), plus PR curves and a PR sheet
+(docs/visualization.md).
 """
 from __future__ import annotations
 
@@ -19,14 +21,9 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-<<<<<<< HEAD
-from voxclip.engine.cli import run_cli  # noqa: E402
-from voxclip.engine import finish_distributed, format_results_table, prepare_config, register_atomic_backend  # noqa: E402
-from voxclip.engine.distributed import configure_visualizer  # noqa: E402
-=======
 from voxclip.engine.cli import CfgOptionsAction, add_checkpoint_arguments, apply_checkpoint_arguments, run_cli  # noqa: E402
 from voxclip.engine import VoxclipRunner, finish_distributed, format_results_table, load_config, prepare_config, register_atomic_backend  # noqa: E402
->>>>>>> trust
+from voxclip.engine.distributed import configure_visualizer  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -35,7 +32,7 @@ def parse_args(argv=None):
     p.add_argument("checkpoint")
     p.add_argument("--work-dir", help="where logs go (default work_dirs/<config name>)")
     p.add_argument("--out", help="pickle file for the predictions")
-    p.add_argument("--show-dir", help="directory for PR curves and bird's-eye-view PNGs")
+    p.add_argument("--show-dir", help="directory for scene pictures, .ply files and PR curves")
     p.add_argument("--sparse-backend", help="torch | spconv | minkowski | auto (overrides the config)")
     p.add_argument("--cfg-options", nargs="+", action=CfgOptionsAction)
     p.add_argument("--launcher", choices=["none", "pytorch"], default="none")
@@ -64,15 +61,11 @@ def main(argv=None):
     if args.out:
         evaluator.out_file = args.out
     if args.show_dir:
-        if evaluator.get("type") != "IndoorDetMetric":
-            raise SystemExit(f"error: --show-dir draws detection PR curves; {args.config} evaluates with "
-                             f"{evaluator.get('type')}")
-        evaluator.pr_curve_dir = args.show_dir
-<<<<<<< HEAD
+        from voxclip.visualization.hook import add_show_hook
+
+        add_show_hook(cfg, args.show_dir)  # scene pictures + .ply per scene, PR curves for detection
     configure_visualizer(cfg)
-=======
     apply_checkpoint_arguments(cfg, args)
->>>>>>> trust
     prepare_config(cfg, args.launcher)
     register_atomic_backend()
     runner = VoxclipRunner.from_cfg(cfg)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import zlib
 from typing import Callable, Sequence
 
 import numpy as np
@@ -62,6 +63,10 @@ class PointCloudDataset(BaseDataset):
         class_names: a subset of ALL_CLASSES in the order wanted (labels index it); default all.
         test_mode: mmengine's flag (no refetch on failure; evaluation loops). It does not change
             the pipeline: configs give test pipelines without random augmentation.
+        test_seed: in test mode, every random transform (PointSample) of a sample draws from a
+            generator seeded by (test_seed, crc32(scene_id)), so evaluating a checkpoint gives one
+            number whatever the worker count, batch order or earlier epochs; None restores the global
+            RNG (mmengine's per-worker seeding).
         metainfo, indices, serialize_data, lazy_init, max_refetch: as in mmengine's BaseDataset.
     `metainfo`: classes, and class_mean_sizes from data_root/index.json when present.
     """
@@ -73,12 +78,14 @@ class PointCloudDataset(BaseDataset):
     def __init__(self, data_root: str, split: str = "train", pipeline: Sequence[dict | Callable] = (),
                  class_names: Sequence[str] | None = None, test_mode: bool = False,
                  metainfo: dict | None = None, indices: int | Sequence[int] | None = None,
-                 serialize_data: bool = True, lazy_init: bool = False, max_refetch: int = 1000):
+                 serialize_data: bool = True, lazy_init: bool = False, max_refetch: int = 1000,
+                 test_seed: int | None = 0):
         if data_root is None or str(data_root) == "":
             raise ValueError(f"{type(self).__name__}: data_root must be given")
         self.split = str(split)
         self.class_names = tuple(class_names) if class_names is not None else tuple(self.ALL_CLASSES)
         self.label_map = class_label_map(self.ALL_CLASSES, self.class_names, type(self).__name__)
+        self.test_seed = None if test_seed is None else int(test_seed)
         metainfo = dict(metainfo or {})
         metainfo.setdefault("classes", self.class_names)
         super().__init__(ann_file="", metainfo=metainfo, data_root=str(data_root), data_prefix={},
@@ -138,7 +145,21 @@ class PointCloudDataset(BaseDataset):
     def load_sample(self, info: dict) -> dict:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def sample_rng(self, info: dict) -> np.random.Generator | None:
+        """The per-sample generator of test mode (see `test_seed`), None in training."""
+        if not self.test_mode or self.test_seed is None:
+            return None
+        return scene_rng(self.test_seed, info.get("scene_id", info.get("sample_idx", "")))
+
     def prepare_data(self, idx: int):
-        # random transforms draw from the sample's own generator when the sampler attached one
-        with use_sample_rng(generator_for_index(idx)):
-            return self.pipeline(self.load_sample(self.get_data_info(int(idx))))
+        # random transforms draw from the sample's own generator: per scene in test mode (one number
+        # per checkpoint), else the one the training sampler attached (exact resume)
+        info = self.get_data_info(int(idx))
+        rng = self.sample_rng(info)
+        with use_sample_rng(rng if rng is not None else generator_for_index(idx)):
+            return self.pipeline(self.load_sample(info))
+
+
+def scene_rng(seed: int, scene_id) -> np.random.Generator:
+    """Generator of one scene's test-time sampling: (seed, crc32(scene id)), order independent."""
+    return np.random.default_rng([int(seed), zlib.crc32(str(scene_id).encode("utf-8"))])

@@ -1,6 +1,7 @@
 """mmengine metric wrapping `indoor_map` for configs: `dict(type='IndoorDetMetric')`."""
 from __future__ import annotations
 
+import os
 import pickle
 from collections.abc import Sequence
 
@@ -54,6 +55,7 @@ class IndoorDetMetric(BaseMetric):
                 raise KeyError(f"IndoorDetMetric.process: data_samples[{i}] lacks {missing} (have {sorted(sample.keys())})")
             pred = {k: to_numpy(sample[k]) for k in _PRED_KEYS}
             gt = {"boxes": to_numpy(sample["gt_boxes"]), "labels": to_numpy(sample["gt_labels"])}
+            gt["scene_id"] = (sample.get("meta") or {}).get("scene_id")  # lets tools/visualize.py find the scene
             self.results.append((pred, gt))
 
     def _names(self) -> list[str]:
@@ -72,6 +74,9 @@ class IndoorDetMetric(BaseMetric):
         logger = MMLogger.get_current_instance()
         if self.pr_curve_dir:
             paths = save_pr_curves(result, self.pr_curve_dir)
+            from voxclip.visualization.pr_sheet import save_pr_sheet
+
+            paths.append(save_pr_sheet(result, os.path.join(self.pr_curve_dir, "pr_sheet.png")))
             logger.info(f"IndoorDetMetric: wrote {len(paths)} PR curves to {self.pr_curve_dir}")
         if self.out_file:
             with atomic_open(self.out_file) as f:

@@ -41,16 +41,16 @@ class SRUNetOutput(NamedTuple):
 class BasicBlock(nn.Module):
     """conv3-bn-relu-conv3-bn + (1x1 conv-bn projection when channels change), relu."""
 
-    def __init__(self, cin: int, cout: int, bn_momentum: float):
+    def __init__(self, cin: int, cout: int, bn_momentum: float, bn_eps: float = 1e-5):
         super().__init__()
         self.conv1 = sp.SubMConv3d(cin, cout, 3)
-        self.norm1 = sp.BatchNorm(cout, momentum=bn_momentum)
+        self.norm1 = sp.BatchNorm(cout, momentum=bn_momentum, eps=bn_eps)
         self.conv2 = sp.SubMConv3d(cout, cout, 3)
-        self.norm2 = sp.BatchNorm(cout, momentum=bn_momentum)
+        self.norm2 = sp.BatchNorm(cout, momentum=bn_momentum, eps=bn_eps)
         self.relu = sp.ReLU(inplace=True)
         self.downsample = None
         if cin != cout:
-            self.downsample = nn.Sequential(sp.SubMConv3d(cin, cout, 1), sp.BatchNorm(cout, momentum=bn_momentum))
+            self.downsample = nn.Sequential(sp.SubMConv3d(cin, cout, 1), sp.BatchNorm(cout, momentum=bn_momentum, eps=bn_eps))
 
     def forward(self, x: sp.SparseTensor) -> sp.SparseTensor:
         out = self.relu(self.norm1(self.conv1(x)))
@@ -59,12 +59,12 @@ class BasicBlock(nn.Module):
         return self.relu(out.replace_feats(out.feats + identity.feats))
 
 
-def _stage(cin: int, cout: int, blocks: int, bn_momentum: float) -> nn.Sequential:
-    return nn.Sequential(*[BasicBlock(cin if i == 0 else cout, cout, bn_momentum) for i in range(blocks)])
+def _stage(cin: int, cout: int, blocks: int, bn_momentum: float, bn_eps: float = 1e-5) -> nn.Sequential:
+    return nn.Sequential(*[BasicBlock(cin if i == 0 else cout, cout, bn_momentum, bn_eps) for i in range(blocks)])
 
 
-def _conv_bn_relu(conv: nn.Module, c: int, bn_momentum: float) -> nn.Sequential:
-    return nn.Sequential(conv, sp.BatchNorm(c, momentum=bn_momentum), sp.ReLU(inplace=True))
+def _conv_bn_relu(conv: nn.Module, c: int, bn_momentum: float, bn_eps: float = 1e-5) -> nn.Sequential:
+    return nn.Sequential(conv, sp.BatchNorm(c, momentum=bn_momentum, eps=bn_eps), sp.ReLU(inplace=True))
 
 
 @MODELS.register_module()
@@ -77,29 +77,36 @@ class SRUNet(nn.Module):
         arch: one of ARCHS ('14A', '18A', '34C', ..., 'tiny').
         conv0_kernel_size: kernel of the first conv (5 as published; 3 is cheaper).
         bn_momentum: BatchNorm momentum (PyTorch convention).
+        bn_eps: BatchNorm epsilon (Pointcept's SpUNet uses 1e-3).
+        down_mode: 'keep' (Res16UNet: the stride-2 conv keeps its channels, the stage's first block
+            projects to the stage's planes) or 'expand' (Pointcept SpUNet-v1m1: the stride-2 conv
+            goes to the stage's planes, the blocks keep them). See docs/interop.md.
     Input: SparseTensor (N, C) at stride 1. Output: SRUNetOutput(features (N, D) on the same
     coordinates and row order, bottleneck (M, PLANES[3]) at stride 16).
     """
 
     def __init__(self, in_channels: int, out_channels: int, arch: str = "34C", conv0_kernel_size: int = 5,
-                 bn_momentum: float = 0.1):
+                 bn_momentum: float = 0.1, bn_eps: float = 1e-5, down_mode: str = "keep"):
         super().__init__()
         if arch not in ARCHS:
             raise ValueError(f"unknown SRUNet arch {arch!r}; choose one of {sorted(ARCHS)}")
+        if down_mode not in ("keep", "expand"):
+            raise ValueError(f"SRUNet down_mode must be 'keep' or 'expand', got {down_mode!r}")
         blocks, planes, init_dim = ARCHS[arch]
         self.arch = arch
         self.in_channels, self.out_channels = in_channels, out_channels
-        m = bn_momentum
-        self.stem = _conv_bn_relu(sp.SubMConv3d(in_channels, init_dim, conv0_kernel_size), init_dim, m)
+        m, e = bn_momentum, bn_eps
+        self.stem = _conv_bn_relu(sp.SubMConv3d(in_channels, init_dim, conv0_kernel_size), init_dim, m, e)
         enc_in = [init_dim, planes[0], planes[1], planes[2]]
-        self.downs = nn.ModuleList([_conv_bn_relu(sp.SparseConv3d(c, c), c, m) for c in enc_in])
-        self.encoders = nn.ModuleList([_stage(enc_in[i], planes[i], blocks[i], m) for i in range(4)])
+        down_out = enc_in if down_mode == "keep" else list(planes[:4])
+        self.downs = nn.ModuleList([_conv_bn_relu(sp.SparseConv3d(c, d), d, m, e) for c, d in zip(enc_in, down_out)])
+        self.encoders = nn.ModuleList([_stage(down_out[i], planes[i], blocks[i], m, e) for i in range(4)])
         # Decoder stage i upsamples to the stride of skip (3 - i) and concatenates it.
         skip_ch = [planes[2], planes[1], planes[0], init_dim]
         ups, decoders, cin = [], [], planes[3]
         for i in range(4):
-            ups.append(_conv_bn_relu(sp.SparseInverseConv3d(cin, planes[4 + i]), planes[4 + i], m))
-            decoders.append(_stage(planes[4 + i] + skip_ch[i], planes[4 + i], blocks[4 + i], m))
+            ups.append(_conv_bn_relu(sp.SparseInverseConv3d(cin, planes[4 + i]), planes[4 + i], m, e))
+            decoders.append(_stage(planes[4 + i] + skip_ch[i], planes[4 + i], blocks[4 + i], m, e))
             cin = planes[4 + i]
         self.ups = nn.ModuleList(ups)
         self.decoders = nn.ModuleList(decoders)
