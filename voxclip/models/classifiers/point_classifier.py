@@ -49,6 +49,8 @@ class PointClassifier(PretrainedPartsMixin, BaseModel):
         head_hidden, head_dropout: the MLP head.
         label_smoothing: cross-entropy smoothing (Point-MAE 0; Point-BERT's code 0.2).
         use_point_feats: feed inputs['point_feats'] to the tokenizer (normals).
+        cls_token: prepend a learned class token (+ class pos); False for students pretrained without
+            one (pooling then uses 'max' / 'mean' only).
         test_cfg: dict(votes=1, num_points=None, scale_range=(2/3, 3/2), translate_range=0.2, seed=0):
             votes > 1 averages logits over augmented copies (voting.py).
         pretrained: dict(checkpoint, parts, producer): tokenizer/encoder of a pretraining checkpoint.
@@ -59,22 +61,25 @@ class PointClassifier(PretrainedPartsMixin, BaseModel):
     def __init__(self, tokenizer: dict, encoder: dict | None, num_classes: int,
                  pooling: Sequence[str] = ("cls", "max"), head_hidden: Sequence[int] = (256, 256),
                  head_dropout: float = 0.5, label_smoothing: float = 0.0, use_point_feats: bool = False,
-                 test_cfg: dict | None = None, pretrained: dict | None = None,
+                 cls_token: bool = True, test_cfg: dict | None = None, pretrained: dict | None = None,
                  data_preprocessor: dict | None = None, init_cfg: dict | None = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self._set_pretrained(pretrained)
         bad = [p for p in pooling if p not in POOLINGS]
-        if not pooling or bad:
-            raise ValueError(f"{type(self).__name__}: pooling must be names from {POOLINGS}, got {list(pooling)}")
+        if not pooling or bad or (not cls_token and "cls" in pooling):
+            raise ValueError(f"{type(self).__name__}: pooling must be names from {POOLINGS} ('cls' needs "
+                             f"cls_token=True), got {list(pooling)}")
         self.pooling, self.use_point_feats = tuple(pooling), use_point_feats
         self.num_classes, self.label_smoothing = int(num_classes), float(label_smoothing)
         self.tokenizer = MODELS.build(tokenizer)
         width = self.tokenizer.embed_dim
         self.build_encoder(encoder)
-        self.cls_token = nn.Parameter(torch.zeros(1, 1, width))
-        self.cls_pos = nn.Parameter(torch.zeros(1, 1, width))
-        nn.init.trunc_normal_(self.cls_token, std=0.02)
-        nn.init.trunc_normal_(self.cls_pos, std=0.02)
+        self.num_prefix = 1 if cls_token else 0
+        if cls_token:
+            self.cls_token = nn.Parameter(torch.zeros(1, 1, width))
+            self.cls_pos = nn.Parameter(torch.zeros(1, 1, width))
+            nn.init.trunc_normal_(self.cls_token, std=0.02)
+            nn.init.trunc_normal_(self.cls_pos, std=0.02)
         self.head = ClsHead(width * len(self.pooling), self.num_classes, head_hidden, head_dropout)
         self.test_cfg = dict(votes=1, num_points=None, scale_range=(2.0 / 3.0, 1.5), translate_range=0.2, seed=0)
         unknown = set(test_cfg or {}) - set(self.test_cfg)
@@ -91,14 +96,17 @@ class PointClassifier(PretrainedPartsMixin, BaseModel):
 
     # -- stages -------------------------------------------------------------------------------
     def encode(self, tok) -> torch.Tensor:
-        """(B, 1 + M, D) features; row 0 is the class token."""
+        """(B, 1 + M, D) features; row 0 is the class token (no class token: (B, M, D))."""
+        if not self.num_prefix:
+            return self.encoder(tok.tokens, tok.pos)
         b = tok.tokens.shape[0]
         x = torch.cat([self.cls_token.expand(b, -1, -1), tok.tokens], dim=1)
         pos = torch.cat([self.cls_pos.expand(b, -1, -1), tok.pos], dim=1)
         return self.encoder(x, pos)
 
     def pool(self, x: torch.Tensor) -> torch.Tensor:
-        parts = {"cls": lambda: x[:, 0], "max": lambda: x[:, 1:].max(dim=1).values, "mean": lambda: x[:, 1:].mean(dim=1)}
+        k = self.num_prefix
+        parts = {"cls": lambda: x[:, 0], "max": lambda: x[:, k:].max(dim=1).values, "mean": lambda: x[:, k:].mean(dim=1)}
         return torch.cat([parts[p]() for p in self.pooling], dim=-1)
 
     def logits_dense(self, points: torch.Tensor, feats: torch.Tensor | None = None) -> torch.Tensor:
