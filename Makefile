@@ -11,7 +11,7 @@ DEMO_CFG ?= configs/demo/votenet_srunet_demo.py
 DEMO_WORK ?= work_dirs/demo
 PYTEST_ARGS ?=
 
-.PHONY: venv demo demo-text4point test bench clean-venv
+.PHONY: venv demo demo-text4point demo-objects test bench clean-venv
 
 venv: $(STAMP)
 
@@ -27,6 +27,12 @@ demo: $(STAMP)
 demo-text4point: $(STAMP)
 	bash tools/run_demo.sh "$(PY)" "$(DEMO_RAW)" "$(DEMO_OUT)" configs/demo/text4point_votenet_demo.py \
 		work_dirs/text4point_votenet_demo configs/demo/text4point_pretrain_demo.py
+
+# Object classification on synthetic ModelNet40-format objects: prepare, train, evaluate without and
+# with voting, print the accuracy table (docs/objects.md).
+demo-objects: $(STAMP)
+	bash tools/run_objects_demo.sh "$(PY)" data/demo_objects_raw data/demo_objects/modelnet40_prepared \
+		configs/demo/pointmae_cls_demo.py work_dirs/pointmae_cls_demo
 
 test: $(STAMP)
 	OMP_NUM_THREADS=2 $(PY) -m pytest -q $(PYTEST_ARGS)

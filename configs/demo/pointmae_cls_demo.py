@@ -11,7 +11,7 @@ _base_ = [
 
 data_root = "data/demo_objects/modelnet40_prepared"
 demo_classes = ("bathtub", "bed", "bookshelf", "chair", "desk", "door", "lamp", "sofa", "table", "toilet")
-max_epochs = 30
+max_epochs = 15
 warmup_epochs = 2
 train_dataloader = dict(batch_size=16, num_workers=1, dataset=dict(data_root=data_root))
 val_dataloader = dict(batch_size=16, num_workers=1, dataset=dict(data_root=data_root))

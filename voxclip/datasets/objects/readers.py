@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -101,7 +102,9 @@ def read_modelnet40_txt_file(path: str, use_normals: bool = True) -> np.ndarray:
     if not os.path.isfile(path):
         raise ObjectDataError(f"{path}: file missing")
     try:
-        arr = np.loadtxt(path, delimiter=",", dtype=np.float32, ndmin=2)
+        with warnings.catch_warnings():  # an empty file: reported below as (0, 0) points
+            warnings.simplefilter("ignore", UserWarning)
+            arr = np.loadtxt(path, delimiter=",", dtype=np.float32, ndmin=2)
     except ValueError as exc:
         raise ObjectDataError(f"{path}: not comma-separated numbers ({exc})") from exc
     arr = _check_cloud(arr, path, (6,))
