@@ -254,3 +254,21 @@ def test_zero_shot_predicts_the_nearest_class_prompt(tiny_clip, tmp_path):
         assert pr["pred_label"] == int(want[i].argmax())
     with pytest.raises(ValueError, match="evaluation-only"):
         model(inputs, samples, mode="loss")
+
+
+def test_paper_configs_build_their_classifiers():
+    """The object configs without CLIP weights build their model as configured (the CLIP ones need
+    the real ViT-B/16 file); fine-tuning configs name the pretraining checkpoint and its producer."""
+    from mmengine.config import Config
+
+    from voxclip.registry import MODELS
+
+    expect = {"configs/pointmae/cls_modelnet40.py": (40, 64, None),
+              "configs/concept_align/cls_modelnet40.py": (40, 64, "configs/concept_align/pretrain_scannet_pairs.py"),
+              "configs/mmpd/cls_scanobjectnn_pb_t50_rs.py": (15, 128, "configs/mmpd/stage2_scannet_pairs.py")}
+    for path, (k, groups, producer) in expect.items():
+        cfg = Config.fromfile(path)
+        model = MODELS.build(cfg.model)
+        assert model.num_classes == k and model.tokenizer.num_tokens == groups and model.encoder.depth == 12
+        assert (model._pretrained_cfg or {}).get("producer") == producer
+        assert sum(p.numel() for p in model.parameters()) > 20e6  # Point-MAE's 22.1 M
