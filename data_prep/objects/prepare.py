@@ -8,6 +8,7 @@ existing one), so a reader never sees a half-written cache.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -152,6 +153,11 @@ def prepare_objects(dataset: str, raw_root, out_root, num_points: Optional[int] 
             atomic_save_json(stage / f"{split}_ids.json", [i for i, _, _ in recs])
             counts = Counter(labels.tolist())
             index["classes"] = list(classes)
+            names_file = os.path.join(raw, "ShapeNet-55", "synset_names.json")
+            if dataset == "shapenet55" and os.path.isfile(names_file):  # labels index the sorted synsets
+                with open(names_file, encoding="utf-8") as f:
+                    table = json.load(f)
+                index["synsets"], index["classes"] = list(classes), [table.get(c, c) for c in classes]
             index["channels"] = int(pts.shape[2]) if pts.ndim == 3 else 3
             index["splits"][split] = dict(count=len(recs), class_counts=[counts.get(c, 0) for c in range(len(classes))])
             result.counts[split] = len(recs)
