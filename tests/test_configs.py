@@ -83,6 +83,9 @@ def test_pipelines_use_the_configs_own_sizes(cfg):
         for t in pipeline:
             if t.type == "PointSample":
                 assert t.num_points == cfg.num_points, (loader, t.num_points, cfg.num_points)
+            if t.type == "FPSSample":  # objects: num_points, or the voting pool of a test pipeline
+                allowed = (cfg.num_points,) if loader == "train_dataloader" else (cfg.num_points, cfg.get("fps_pool"))
+                assert t.num_points in allowed, (loader, t.num_points, allowed)
         if loader == "train_dataloader":
             # sampling comes before any augmentation, except 3DETR's random cuboid cut from the full scan
-            assert [n for n in names if n != "RandomCuboid"][0] == "PointSample", names
+            assert [n for n in names if n != "RandomCuboid"][0] in ("PointSample", "FPSSample"), names

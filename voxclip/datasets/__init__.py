@@ -7,6 +7,7 @@ from .s3dis import S3DISSegmentation
 from .samplers import EpochSeededSampler  # noqa: F401  (registers DATA_SAMPLERS)
 from .scannet import ScanNetDetection, ScanNetSegmentation
 from .sunrgbd import SUNRGBDDetection  # noqa: F401
+from . import objects  # noqa: F401  (ModelNet40 / ScanObjectNN / ShapeNet55)
 
 __all__ = ["PointCloudDataset", "load_npy", "sparse_collate", "RGBDPairs", "rgbd_pairs_collate", "ScanNetDetection", "ScanNetSegmentation",
            "S3DISSegmentation"]

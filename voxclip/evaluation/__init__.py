@@ -6,5 +6,8 @@ from .indoor_map import indoor_map, scalar_metrics, voc_ap
 from .metric import IndoorDetMetric, format_per_class
 from .pr_curves import save_pr_curves
 from .seg_metric import SegMetric
+from .cls_metric import ClsMetric, classification_scores
 
-__all__ = ["IndoorDetMetric", "InstanceSegMetric", "instance_ap", "match_scene", "precision_recall_at", "summarize_ap", "SegMetric", "format_per_class", "indoor_map", "save_pr_curves", "scalar_metrics", "voc_ap"]
+__all__ = ["IndoorDetMetric", "InstanceSegMetric", "SegMetric", "ClsMetric", "classification_scores", "format_per_class",
+           "indoor_map", "instance_ap", "match_scene", "precision_recall_at", "save_pr_curves", "scalar_metrics",
+           "summarize_ap", "voc_ap"]

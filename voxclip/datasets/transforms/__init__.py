@@ -8,9 +8,10 @@ from .geometric import RandomFlip, RandomRotateZ, RandomScale, RandomTranslate
 from .point_labels import PointLabelsFromBoxes, PointLabelsFromInstances
 from .sampling import PointSample
 from .voxelize import Voxelize
+from .object_aug import FPSSample, ScaleAndTranslate
 
 __all__ = [
     "PER_POINT_KEYS", "Compose", "RandomTransform", "build_transform", "HeightFeature", "NormalizeColor",
     "PointFeatures", "PackInputs", "RandomColorJitter", "PointLabelsFromBoxes", "PointLabelsFromInstances", "RandomFlip", "RandomRotateZ", "RandomScale", "RandomTranslate",
-    "PointSample", "Voxelize", "RandomCuboid",
+    "PointSample", "Voxelize", "RandomCuboid", "FPSSample", "ScaleAndTranslate",
 ]

@@ -1,0 +1,61 @@
+"""The prepared object cache written by tools/prepare_objects.py, and its reader.
+
+Layout of ``<out>/``: ``index.json`` (dataset, variant, classes, channels, num_points, splits:
+{split: {count, class_counts}}), and per split ``<split>_points.npy`` (S, P, C) float32 (FPS-resampled
+to P points; C = 3 xyz or 6 xyz + normals, z up), ``<split>_labels.npy`` (S,) int64,
+``<split>_ids.json`` (list of S sample ids).
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from .readers import ObjectDataError, ObjectSet
+
+__all__ = ["read_prepared", "prepared_paths", "PREPARE_HINT"]
+
+PREPARE_HINT = ("; write it with: python tools/prepare_objects.py {dataset} RAW_ROOT {root} "
+                "(see docs/objects.md)")
+
+
+def prepared_paths(root: str, split: str) -> dict:
+    return dict(points=os.path.join(root, f"{split}_points.npy"), labels=os.path.join(root, f"{split}_labels.npy"),
+                ids=os.path.join(root, f"{split}_ids.json"), index=os.path.join(root, "index.json"))
+
+
+def read_prepared(root: str, split: str) -> ObjectSet:
+    paths = prepared_paths(root, split)
+    hint = PREPARE_HINT.format(dataset="DATASET", root=root)
+    if not os.path.isfile(paths["index"]):
+        raise ObjectDataError(f"{paths['index']}: prepared object index missing{hint}")
+    try:
+        with open(paths["index"], encoding="utf-8") as f:
+            index = json.load(f)
+        classes = tuple(index["classes"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise ObjectDataError(f"{paths['index']}: cannot read index ({exc}){hint}") from exc
+    if split not in index.get("splits", {}):
+        raise ObjectDataError(f"{paths['index']}: no split {split!r} (has {sorted(index.get('splits', {}))}){hint}")
+    arrays = {}
+    for key in ("points", "labels"):
+        if not os.path.isfile(paths[key]):
+            raise ObjectDataError(f"{paths[key]}: file missing{hint}")
+        try:
+            arrays[key] = np.load(paths[key], allow_pickle=False, mmap_mode="r")
+        except Exception as exc:
+            raise ObjectDataError(f"{paths[key]}: cannot read ({type(exc).__name__}: {exc}){hint}") from exc
+    pts, labels = arrays["points"], np.asarray(arrays["labels"], np.int64)
+    if pts.ndim != 3 or pts.shape[2] not in (3, 6) or len(pts) != len(labels):
+        raise ObjectDataError(f"{paths['points']}: expected (S, P, 3|6) for {len(labels)} labels, got {pts.shape}")
+    if len(labels) and (labels.min() < 0 or labels.max() >= len(classes)):
+        raise ObjectDataError(f"{paths['labels']}: labels outside [0, {len(classes)})")
+    try:
+        with open(paths["ids"], encoding="utf-8") as f:
+            ids = json.load(f)
+    except (OSError, ValueError) as exc:
+        raise ObjectDataError(f"{paths['ids']}: cannot read ids ({exc}){hint}") from exc
+    if len(ids) != len(labels):
+        raise ObjectDataError(f"{paths['ids']}: {len(ids)} ids for {len(labels)} samples")
+    return ObjectSet(list(pts), labels, list(ids), classes, extra=dict(index=index))
