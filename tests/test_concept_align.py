@@ -298,3 +298,35 @@ def test_pretrain_loss_falls_then_3detr_fine_tunes_from_it(pairs_root, prepared_
         assert torch.equal(v, state[f"encoder.{k}"]), k
     train_tool.main(argv)
     assert (ft / "epoch_1.pth").is_file()
+
+
+# -- paper configs -----------------------------------------------------------------------------
+def test_paper_configs_build_with_published_shapes():
+    from mmengine.config import Config
+
+    from voxclip.models.concept_align import MLPMapper
+
+    pre_cfg = Config.fromfile(str(REPO / "configs/concept_align/pretrain_scannet_pairs.py"))
+    assert pre_cfg.optim_wrapper.optimizer.type == "AdamW" and pre_cfg.optim_wrapper.optimizer.lr == 1e-3
+    assert pre_cfg.optim_wrapper.optimizer.weight_decay == 0.05 and pre_cfg.train_cfg.max_epochs == 250
+    assert pre_cfg.train_dataloader.dataset.frame_stride == 25 and pre_cfg.train_dataloader.dataset.num_points == 4096
+    pre_cfg.model.teacher = None  # the published CLIP / ClipCap files are not here; shapes come from target_shape
+    pre = MODELS.build(pre_cfg.model)
+    assert (pre.tokenizer.num_tokens, pre.tokenizer.patch_size, pre.tokenizer.embed_dim) == (64, 32, 384)
+    assert pre.encoder.depth == 12 and pre.encoder.blocks[0].attn.num_heads == 6
+    assert pre.concept.queries.shape == (32, 384) and len(pre.concept.blocks) == 1 and pre.concept.num_steps == 12
+    assert (pre.projector.out_tokens, pre.projector.out_dim) == (10, 768)
+    mlp = {k: tuple(v.shape) for k, v in MLPMapper(512, 768, 10).state_dict().items()}  # ClipCap COCO / CC model
+    assert mlp == {"model.0.weight": (3840, 512), "model.0.bias": (3840,), "model.2.weight": (7680, 3840),
+                   "model.2.bias": (7680,)}
+    student = {k: v.shape for k, v in pre.state_dict().items() if k.split(".")[0] in ("tokenizer", "encoder")}
+    for name in ("3detr_scannet.py", "seg_scannet.py"):
+        cfg = Config.fromfile(str(REPO / "configs/concept_align" / name))
+        cfg.model.pretrained = None
+        down = MODELS.build(cfg.model)
+        got = {k: v.shape for k, v in down.state_dict().items() if k.split(".")[0] in ("tokenizer", "encoder")}
+        assert got == student, name  # every pretrained tensor has a place of the same shape downstream
+    detr = Config.fromfile(str(REPO / "configs/concept_align/3detr_scannet.py"))
+    assert detr.model.tokenizer.num_tokens == 2048 and detr.model.head.num_queries == 256
+    assert detr.model.head.num_decoder_layers == 8 and detr.optim_wrapper.optimizer.lr == 5e-4
+    assert detr.train_cfg.max_epochs == 720
