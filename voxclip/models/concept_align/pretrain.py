@@ -62,8 +62,7 @@ class ConceptAlignPretrainer(BaseModel):
         d = int(self.encoder.embed_dim)
         if self.tokenizer.embed_dim != d:
             raise ValueError(f"ConceptAlignPretrainer: tokenizer embed_dim {self.tokenizer.embed_dim} != encoder width {d}")
-        self.teacher = MODELS.build(dict(type="ConceptTeacher", **{k: v for k, v in teacher.items() if k != "type"})) \
-            if teacher is not None else None
+        self.teacher = MODELS.build({"type": "ConceptTeacher", **teacher}) if teacher is not None else None
         if self.teacher is not None:
             shape = self.teacher.target_shape
             if target_shape is not None and tuple(target_shape) != tuple(shape):
