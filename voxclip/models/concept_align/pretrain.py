@@ -111,7 +111,12 @@ class ConceptAlignPretrainer(BaseModel):
                            "(set model.teacher, or the dataset's cache_dir)")
         if "images" not in inputs:
             raise KeyError("ConceptAlignPretrainer: the batch has neither 'targets' nor 'images'")
-        return self.teacher(inputs["images"]).float()
+        images = inputs["images"]
+        size = self.teacher.image_size
+        if tuple(images.shape[-2:]) != (size, size):
+            raise ValueError(f"ConceptAlignPretrainer: images are {tuple(images.shape[-2:])}, the teacher's CLIP takes "
+                             f"{size}x{size} (set the dataset's image_size={size})")
+        return self.teacher(images).float()
 
     def forward(self, inputs: dict, data_samples: Optional[list] = None, mode: str = "tensor"):
         if mode not in ("tensor", "loss", "predict"):
