@@ -11,7 +11,7 @@ DEMO_CFG ?= configs/demo/votenet_srunet_demo.py
 DEMO_WORK ?= work_dirs/demo
 PYTEST_ARGS ?=
 
-.PHONY: venv demo demo-text4point demo-instseg demo-objects test bench clean-venv
+.PHONY: venv demo demo-text4point demo-instseg demo-objects demo-concept-align test bench clean-venv
 
 venv: $(STAMP)
 
@@ -43,6 +43,14 @@ demo-instseg: $(STAMP)
 demo-objects: $(STAMP)
 	bash tools/run_objects_demo.sh "$(PY)" data/demo_objects_raw data/demo_objects/modelnet40_prepared \
 		configs/demo/pointmae_cls_demo.py work_dirs/pointmae_cls_demo
+
+# Concept-alignment chain on the same scenes: pairs, pretraining from a random tiny CLIP + random
+# tiny ClipCap mapper, 3DETR fine-tuning from that checkpoint, evaluation (docs/concept_align.md).
+demo-concept-align: $(STAMP)
+	DEMO_PRETRAIN_CLIP_KEYS=model.teacher.image_encoder.weights DEMO_FINETUNE_CKPT_KEY=model.pretrained.checkpoint \
+	DEMO_FINETUNE_CLIP_KEYS= DEMO_CLIPCAP=$${DEMO_CLIPCAP:-data/demo_clip/tiny_clipcap_mlp.pt} \
+	bash tools/run_demo.sh "$(PY)" "$(DEMO_RAW)" "$(DEMO_OUT)" configs/demo/concept_align_3detr_demo.py \
+		work_dirs/concept_align_3detr_demo configs/demo/concept_align_pretrain_demo.py
 
 test: $(STAMP)
 	OMP_NUM_THREADS=2 $(PY) -m pytest -q $(PYTEST_ARGS)

@@ -87,5 +87,7 @@ def test_pipelines_use_the_configs_own_sizes(cfg):
                 allowed = (cfg.num_points,) if loader == "train_dataloader" else (cfg.num_points, cfg.get("fps_pool"))
                 assert t.num_points in allowed, (loader, t.num_points, allowed)
         if loader == "train_dataloader":
-            # sampling comes before any augmentation, except 3DETR's random cuboid cut from the full scan
-            assert [n for n in names if n != "RandomCuboid"][0] in ("PointSample", "FPSSample"), names
+            # sampling comes before any augmentation, except crops of the full scan that may precede it
+            # (3DETR's random cuboid, S3DIS blocks)
+            first = [n for n in names if n not in ("RandomCuboid", "RandomBlockCrop")][0]
+            assert first in ("PointSample", "FPSSample"), names

@@ -7,6 +7,10 @@
 # Environment: DEMO_SCENES (48), DEMO_CLIP (data/demo_clip/tiny_rn_clip.pt), DEMO_PRETRAIN_WORK
 # (work_dirs/<pretraining config name>), DEMO_TRAIN_OPTIONS / DEMO_PRETRAIN_OPTIONS (extra
 # --cfg-options, e.g. a shorter schedule; tests/test_demo_script.py uses them).
+# Other pretraining chains (defaults: Text4Point's keys): DEMO_PRETRAIN_CLIP_KEYS (config keys set
+# to the CLIP file in pretraining), DEMO_FINETUNE_CKPT_KEY (key set to the pretraining checkpoint),
+# DEMO_FINETUNE_CLIP_KEYS (keys set to the CLIP file in fine-tuning), DEMO_CLIPCAP (a random ClipCap
+# mapper file, written if missing and set as model.teacher.mapper.checkpoint; concept alignment).
 set -euo pipefail
 PY="$1"; RAW="$2"; OUT="$3"; CFG="$4"; WORK="$5"; PRETRAIN_CFG="${6:-}"
 SCENES="${DEMO_SCENES:-48}"
@@ -29,12 +33,19 @@ if [ -n "$PRETRAIN_CFG" ]; then
     step "extracting 2D-3D pairs from the .sens streams -> $OUT/pairs; random tiny CLIP -> $CLIP"
     "$PY" tools/extract_scannet_pairs.py "$RAW" "$OUT" --frame-skip 10 --workers "$(nproc)"
     [ -f "$CLIP" ] || "$PY" tools/make_random_clip.py "$CLIP" --model-cfg tiny
+    PRETRAIN_OPTIONS=()
+    for key in ${DEMO_PRETRAIN_CLIP_KEYS:-model.image_encoder.weights model.text.text_encoder.weights}; do
+        PRETRAIN_OPTIONS+=("$key=$CLIP"); done
+    if [ -n "${DEMO_CLIPCAP:-}" ]; then
+        [ -f "$DEMO_CLIPCAP" ] || "$PY" tools/make_random_clipcap.py "$DEMO_CLIPCAP"
+        PRETRAIN_OPTIONS+=("model.teacher.mapper.checkpoint=$DEMO_CLIPCAP")
+    fi
     step "pretraining $PRETRAIN_CFG (RANDOM CLIP: shows the chain runs, not a useful model; work dir $PRETRAIN_WORK)"
     # shellcheck disable=SC2046,SC2086
     "$PY" tools/train.py "$PRETRAIN_CFG" --work-dir "$PRETRAIN_WORK" --cfg-options $(roots train_dataloader) \
-        "model.image_encoder.weights=$CLIP" "model.text.text_encoder.weights=$CLIP" ${DEMO_PRETRAIN_OPTIONS:-}
-    FINETUNE_OPTIONS=("model.backbone.init_cfg.checkpoint=$(last_ckpt "$PRETRAIN_WORK")"
-                      "model.text.text_encoder.weights=$CLIP")
+        "${PRETRAIN_OPTIONS[@]}" ${DEMO_PRETRAIN_OPTIONS:-}
+    FINETUNE_OPTIONS=("${DEMO_FINETUNE_CKPT_KEY:-model.backbone.init_cfg.checkpoint}=$(last_ckpt "$PRETRAIN_WORK")")
+    for key in ${DEMO_FINETUNE_CLIP_KEYS-model.text.text_encoder.weights}; do FINETUNE_OPTIONS+=("$key=$CLIP"); done
 fi
 step "training $CFG (work dir $WORK)"
 # shellcheck disable=SC2046,SC2086

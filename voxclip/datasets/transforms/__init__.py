@@ -1,5 +1,6 @@
 """Registered, composable sample transforms (numpy during augmentation, tensors after PackInputs)."""
 from .base import PER_POINT_KEYS, Compose, RandomTransform, build_transform
+from .block_crop import RandomBlockCrop  # noqa: F401
 from .color import RandomColorJitter
 from .cuboid import RandomCuboid
 from .features import HeightFeature, NormalizeColor, PointFeatures

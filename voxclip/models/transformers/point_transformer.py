@@ -74,3 +74,18 @@ class PointTransformerEncoder(nn.Module):
                 x = x + pos
             x = blk(x, key_padding_mask)
         return self.norm(x)
+
+    def forward_layers(self, tokens: torch.Tensor, pos: torch.Tensor | None = None,
+                       key_padding_mask: torch.Tensor | None = None
+                       ) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]:
+        """As forward, also returning every block's input (pos added: what its attention sees) and
+        output, for modules that read each layer (concept cross-attention). -> (final (B, M, D),
+        [input_i], [output_i]) with depth entries each; final equals forward()'s result."""
+        x, ins, outs = tokens, [], []
+        for i, blk in enumerate(self.blocks):
+            if pos is not None and (self.pos_every_block or i == 0):
+                x = x + pos
+            ins.append(x)
+            x = blk(x, key_padding_mask)
+            outs.append(x)
+        return self.norm(x), ins, outs
