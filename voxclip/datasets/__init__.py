@@ -3,6 +3,7 @@ from . import transforms  # noqa: F401  (registers TRANSFORMS)
 from .base import PointCloudDataset, load_npy
 from .collate import sparse_collate
 from .rgbd_pairs import RGBDPairs, rgbd_pairs_collate
+from .point_pairs import ScenePointPairs, point_pairs_collate  # noqa: F401
 from .s3dis import S3DISSegmentation
 from .scannet import ScanNetDetection, ScanNetSegmentation
 from .sunrgbd import SUNRGBDDetection  # noqa: F401
