@@ -11,7 +11,7 @@
                      L_local = mean_i (1 - cos(z^1_i, z^2_i))
     global (Eq. 5):  f^P_2 = global_head(global_decoder(x_vis, pos=None))   no shuffle, no positions
                      L_global = mean_b (1 - cos(f^P_1, f^P_2))
-    L_stage2 = w_local L_local + w_global L_global            (Eq. 6; a weight 0 switches a term off)
+    L_stage2 = w_local L_local + w_global_embed L_global            (Eq. 6; a weight 0 switches a term off)
 
 The student is ``tokenizer.*`` / ``encoder.*`` (3DETR and the classifier load these); the
 teacher's weights stay out of the checkpoints (a FrozenTower, rebuilt from the stage-1 file).
@@ -45,7 +45,7 @@ class MMPDStage2(PretrainedPartsMixin, BaseModel):
         global_decoder: PointTransformerEncoder config run on the visible tokens without positions
             (depth 0 = only its LayerNorm, i.e. an MLP-style global decoder).
         mask_ratio: 0.6. shuffle: token shuffling before the local decoder (switch).
-        loss_weights: dict(local=1.0, **{"global": 1.0}); 0 drops a term (local only / global only).
+        loss_weights: dict(local=1.0, global_embed=1.0); 0 drops a term (local only / global only).
         pretrained: dict(checkpoint=stage-1 .pth, ...): the student's initialisation
             (PretrainedPartsMixin; parts tokenizer / encoder).
     """
@@ -72,12 +72,12 @@ class MMPDStage2(PretrainedPartsMixin, BaseModel):
                                                nn.Linear(decoder_pos_hidden, d))
         self.local_head = nn.Linear(d, self.teacher.encoder.embed_dim)
         self.global_head = GlobalHead(d, self.teacher.global_head.out_dim)
-        w = dict(local=1.0, **{"global": 1.0})
+        w = dict(local=1.0, global_embed=1.0)
         unknown = set(loss_weights or {}) - set(w)
         if unknown:
-            raise ValueError(f"MMPDStage2: unknown loss_weights keys {sorted(unknown)} (local, global)")
+            raise ValueError(f"MMPDStage2: unknown loss_weights keys {sorted(unknown)} (local, global_embed)")
         w.update({k: float(v) for k, v in (loss_weights or {}).items()})
-        if w["local"] == 0 and w["global"] == 0:
+        if w["local"] == 0 and w["global_embed"] == 0:
             raise ValueError("MMPDStage2: loss_weights switch both terms off")
         self.loss_weights = w
 
@@ -106,8 +106,8 @@ class MMPDStage2(PretrainedPartsMixin, BaseModel):
                 perm = random_permutation(bsz, m, device=points.device)
                 seq, centres, target = (permute_tokens(t, perm) for t in (seq, centres, target))
             res["local"] = (self.decode_local(seq, centres), target)
-        if self.loss_weights["global"]:
-            res["global"] = (self.global_head(self.global_decoder(x_vis, None)), f1)
+        if self.loss_weights["global_embed"]:
+            res["global_embed"] = (self.global_head(self.global_decoder(x_vis, None)), f1)
         return res
 
     def forward(self, inputs: dict, data_samples: Optional[list] = None, mode: str = "tensor"):
@@ -117,4 +117,4 @@ class MMPDStage2(PretrainedPartsMixin, BaseModel):
         if mode == "tensor":
             return res
         return {f"loss_{name}": self.loss_weights[name] * negative_cosine(*res[name])
-                for name in ("local", "global") if name in res}
+                for name in ("local", "global_embed") if name in res}
