@@ -3,10 +3,12 @@ negative-cosine distillation loss (Eq. 4-5).
 
 Eq. 1 / 2 are CLIP's symmetric cross-entropy. Over a data-parallel group the negatives are the
 whole global batch: each process gathers every process's embeddings (torch.distributed.all_gather)
-and puts its OWN tensor back in its slot, so its gradients reach its local features (open_clip's
-``ClipLoss(local_loss=True)`` with ``gather_with_grad=False``); each process scores its local rows
-against all columns, and DDP's gradient averaging makes the sum over processes the loss of the
-whole batch. Per-row means instead of the paper's sums (a constant factor: the batch size).
+and puts its OWN tensor back in its slot, so its gradients reach its local features; every process
+then scores the full (N, N) global matrix (open_clip's ``ClipLoss`` defaults: ``local_loss=False``,
+``gather_with_grad=False``). Each process's loss is the loss of the whole batch and its gradient
+with respect to its own rows is exact; DDP's averaging divides the summed gradient by the number
+of processes, a constant factor that AdamW's normalisation removes. Per-row means instead of the
+paper's sums (a constant factor: the batch size).
 """
 from __future__ import annotations
 
@@ -49,17 +51,16 @@ def gather_features(x: torch.Tensor) -> tuple[torch.Tensor, int]:
 def symmetric_infonce(a: torch.Tensor, b: torch.Tensor, logit_scale: torch.Tensor) -> torch.Tensor:
     """CLIP's symmetric InfoNCE between paired rows a_i, b_i (n, D), L2-normalised here.
 
-    loss = 1/2 [ CE(s * a_loc @ B_all^T, own) + CE(s * b_loc @ A_all^T, own) ], s = logit_scale
-    (already exponentiated), A_all / B_all gathered over processes (gather_features).
+    With A, B the rows of every process (gather_features; N rows), L = s * A @ B^T and y_i = i:
+    loss = 1/2 [ CE(L, y) + CE(L^T, y) ]  (means over the N rows), s = logit_scale (exponentiated).
     """
     if a.shape != b.shape or a.dim() != 2:
         raise ValueError(f"symmetric_infonce: paired (n, D) features expected, got {tuple(a.shape)} and {tuple(b.shape)}")
-    a, b = F.normalize(a, dim=-1), F.normalize(b, dim=-1)
-    a_all, offset = gather_features(a)
-    b_all, _ = gather_features(b)
-    labels = torch.arange(a.shape[0], device=a.device) + offset
-    return 0.5 * (F.cross_entropy(logit_scale * a @ b_all.t(), labels)
-                  + F.cross_entropy(logit_scale * b @ a_all.t(), labels))
+    a_all, _ = gather_features(F.normalize(a, dim=-1))
+    b_all, _ = gather_features(F.normalize(b, dim=-1))
+    logits = logit_scale * a_all @ b_all.t()
+    labels = torch.arange(a_all.shape[0], device=a.device)
+    return 0.5 * (F.cross_entropy(logits, labels) + F.cross_entropy(logits.t(), labels))
 
 
 def negative_cosine(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
