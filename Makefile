@@ -11,7 +11,7 @@ DEMO_CFG ?= configs/demo/votenet_srunet_demo.py
 DEMO_WORK ?= work_dirs/demo
 PYTEST_ARGS ?=
 
-.PHONY: venv demo demo-text4point test bench clean-venv
+.PHONY: venv demo demo-text4point demo-mmpd test bench clean-venv
 
 venv: $(STAMP)
 
@@ -27,6 +27,11 @@ demo: $(STAMP)
 demo-text4point: $(STAMP)
 	bash tools/run_demo.sh "$(PY)" "$(DEMO_RAW)" "$(DEMO_OUT)" configs/demo/text4point_votenet_demo.py \
 		work_dirs/text4point_votenet_demo configs/demo/text4point_pretrain_demo.py
+
+# MMPD chain on the same scenes: pairs, stage 1 (random tiny CLIP + DINOv2 teachers), stage 2,
+# 3DETR fine-tuning from the stage-2 encoder, evaluation (docs/mmpd.md).
+demo-mmpd: $(STAMP)
+	bash tools/run_mmpd_demo.sh "$(PY)" "$(DEMO_RAW)" "$(DEMO_OUT)" work_dirs/mmpd_demo
 
 test: $(STAMP)
 	OMP_NUM_THREADS=2 $(PY) -m pytest -q $(PYTEST_ARGS)

@@ -74,7 +74,9 @@ def _gather_worker(rank, world, port, out_dir):
 
 
 def test_infonce_gathers_negatives_across_two_processes(tmp_path):
-    mp.spawn(_gather_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True)
+    # fork: the workers need no fresh interpreter (spawn would re-import torch and voxclip twice)
+    mp.start_processes(_gather_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True,
+                       start_method="fork")
     g = torch.Generator().manual_seed(0)
     a, b = torch.randn(5, 4, generator=g).requires_grad_(), torch.randn(5, 4, generator=g).requires_grad_()
     full = symmetric_infonce(a, b, torch.tensor(5.0))
