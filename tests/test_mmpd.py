@@ -300,3 +300,12 @@ def test_chain_stage1_stage2_3detr_through_train_tool(mmpd_root, tiny_clip, tiny
     for k, v in st2.items():
         if k.startswith(("tokenizer.", "encoder.")):
             assert torch.equal(own[k], v), k
+
+
+def test_demo_dinov2_config_matches_the_tool():
+    from mmengine.config import Config
+
+    cfg = Config.fromfile(str(REPO / "configs/_base_/models/tiny_random_dinov2.py"))
+    assert cfg.tiny_dinov2_kwargs == TINY_DINOV2_KWARGS
+    demo = Config.fromfile(str(REPO / "configs/demo/mmpd_stage1_demo.py"))
+    assert demo.model.teachers.dinov2.model_kwargs == TINY_DINOV2_KWARGS
