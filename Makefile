@@ -11,7 +11,7 @@ DEMO_CFG ?= configs/demo/votenet_srunet_demo.py
 DEMO_WORK ?= work_dirs/demo
 PYTEST_ARGS ?=
 
-.PHONY: venv demo demo-text4point demo-instseg demo-objects demo-concept-align test bench clean-venv
+.PHONY: venv demo demo-text4point demo-instseg demo-objects demo-concept-align demo-mmpd test bench clean-venv
 
 venv: $(STAMP)
 
@@ -51,6 +51,10 @@ demo-concept-align: $(STAMP)
 	DEMO_FINETUNE_CLIP_KEYS= DEMO_CLIPCAP=$${DEMO_CLIPCAP:-data/demo_clip/tiny_clipcap_mlp.pt} \
 	bash tools/run_demo.sh "$(PY)" "$(DEMO_RAW)" "$(DEMO_OUT)" configs/demo/concept_align_3detr_demo.py \
 		work_dirs/concept_align_3detr_demo configs/demo/concept_align_pretrain_demo.py
+# MMPD chain on the same scenes: pairs, stage 1 (random tiny CLIP + DINOv2 teachers), stage 2,
+# 3DETR fine-tuning from the stage-2 encoder, evaluation (docs/mmpd.md).
+demo-mmpd: $(STAMP)
+	bash tools/run_mmpd_demo.sh "$(PY)" "$(DEMO_RAW)" "$(DEMO_OUT)" work_dirs/mmpd_demo
 
 test: $(STAMP)
 	OMP_NUM_THREADS=2 $(PY) -m pytest -q $(PYTEST_ARGS)

@@ -40,3 +40,30 @@ def pairs_root(tmp_path_factory) -> Path:
                       depth_size=(80, 60), progress=False)
     assert tool.main([str(root / "raw"), str(root / "out"), "--frame-skip", "2", "--no-progress"]) == 0
     return root / "out"
+
+
+@pytest.fixture(scope="session")
+def mmpd_root(tmp_path_factory) -> Path:
+    """4 synthetic scenes x 6 frames prepared (scans/, splits/) with their 2D-3D pairs in the same
+    root (pairs/, every 2nd frame): the scene-level data of Point-MAE and MMPD (ScenePointPairs)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    import extract_scannet_pairs as tool
+    from data_prep.scannet.prepare import prepare
+    from data_prep.synthetic.scannet import make_scannet_demo
+
+    root = tmp_path_factory.mktemp("mmpd")
+    make_scannet_demo(root / "raw", 4, 7, num_test_scenes=0, frames=6, color_size=(160, 120),
+                      depth_size=(80, 60), progress=False)
+    result = prepare(root / "raw", root / "out", workers=1, progress=False, log=lambda msg: None)
+    assert not result.failed, result.failed
+    assert tool.main([str(root / "raw"), str(root / "out"), "--frame-skip", "2", "--no-progress"]) == 0
+    return root / "out"
+
+
+@pytest.fixture(scope="session")
+def tiny_dinov2(tmp_path_factory) -> str:
+    """A random tiny timm DINOv2 (vit_small_patch14_dinov2 key layout) by tools/make_random_dinov2.py."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    from make_random_dinov2 import make_random_dinov2
+
+    return make_random_dinov2(str(tmp_path_factory.mktemp("dinov2") / "tiny_dinov2.safetensors"), seed=0)

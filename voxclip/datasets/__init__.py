@@ -4,6 +4,7 @@ from .base import PointCloudDataset, load_npy
 from .collate import sparse_collate
 from .concept_pairs import ConceptAlignPairs, concept_pairs_collate  # noqa: F401
 from .rgbd_pairs import RGBDPairs, rgbd_pairs_collate
+from .point_pairs import ScenePointPairs, point_pairs_collate  # noqa: F401
 from .s3dis import S3DISSegmentation
 from .samplers import EpochSeededSampler  # noqa: F401  (registers DATA_SAMPLERS)
 from .scannet import ScanNetDetection, ScanNetSegmentation
