@@ -27,6 +27,8 @@ val_dataloader = dict(batch_size=1, dataset=dict(data_root=data_root, pipeline=t
 test_dataloader = val_dataloader
 train_dataloader = None
 train_cfg = None
+val_cfg = dict(type="ValLoop")
+test_cfg = dict(type="TestLoop")
 optim_wrapper = None
 param_scheduler = None
 
