@@ -40,3 +40,12 @@ def pairs_root(tmp_path_factory) -> Path:
                       depth_size=(80, 60), progress=False)
     assert tool.main([str(root / "raw"), str(root / "out"), "--frame-skip", "2", "--no-progress"]) == 0
     return root / "out"
+
+
+@pytest.fixture(scope="session")
+def tiny_vit_clip(tmp_path_factory) -> str:
+    """A random tiny ViT CLIP written by tools/make_random_clip.py (model_cfg TINY_VIT_CLIP_CFG; S4Token)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    from make_random_clip import make_random_clip
+
+    return str(make_random_clip(str(tmp_path_factory.mktemp("clip_vit") / "tiny_vit_clip.pt"), "tiny_vit", seed=0))
