@@ -1,7 +1,7 @@
 # Demo-size S4Token open-vocabulary segmentation of the synthetic validation scenes (20 classes) with
 # the demo pre-training checkpoint and the tiny RANDOM CLIP ViT: the mIoU shows the chain runs, not
 # what S4Token gains (a random CLIP has no vision-language alignment).
-#   python tools/test.py configs/demo/s4token_openvocab_demo.py work_dirs/s4token_pretrain_demo/epoch_4.pth
+#   python tools/test.py configs/demo/s4token_openvocab_demo.py work_dirs/s4token_pretrain_demo/epoch_10.pth
 _base_ = ["../s4token/openvocab_seg_scannet.py", "../_base_/models/tiny_random_clip.py"]
 
 data_root = "data/demo"

@@ -9,7 +9,7 @@ data_root = "data/demo"
 clip_weights = {{_base_.tiny_vit_clip_weights}}
 tiny_clip_cfg = {{_base_.tiny_vit_clip_cfg}}
 clip_width = 64
-max_epochs = 4
+max_epochs = 10
 
 train_dataloader = dict(batch_size=4, num_workers=1, persistent_workers=True,
                         dataset=dict(data_root=data_root, voxel_size=0.05, max_points=4000))
@@ -24,5 +24,5 @@ model = dict(
 optim_wrapper = dict(optimizer=dict(lr=2e-3, weight_decay=0.05))
 param_scheduler = [dict(type="ConstantLR", factor=1.0, by_epoch=False)]
 train_cfg = dict(max_epochs=max_epochs)
-default_hooks = dict(logger=dict(interval=2), checkpoint=dict(interval=1, max_keep_ckpts=1))
+default_hooks = dict(logger=dict(interval=2), checkpoint=dict(interval=5, max_keep_ckpts=1))
 log_processor = dict(window_size=2)
