@@ -11,7 +11,7 @@ DEMO_CFG ?= configs/demo/votenet_srunet_demo.py
 DEMO_WORK ?= work_dirs/demo
 PYTEST_ARGS ?=
 
-.PHONY: venv demo demo-text4point demo-instseg demo-objects demo-concept-align demo-mmpd test bench clean-venv
+.PHONY: venv demo demo-text4point demo-instseg demo-objects demo-concept-align demo-mmpd demo-s4token test bench clean-venv
 
 venv: $(STAMP)
 
@@ -55,6 +55,10 @@ demo-concept-align: $(STAMP)
 # 3DETR fine-tuning from the stage-2 encoder, evaluation (docs/mmpd.md).
 demo-mmpd: $(STAMP)
 	bash tools/run_mmpd_demo.sh "$(PY)" "$(DEMO_RAW)" "$(DEMO_OUT)" work_dirs/mmpd_demo
+# S4Token chain on its own scenes: pairs, self-supervised pretraining with a random tiny CLIP ViT,
+# open-vocabulary segmentation (mIoU table) and one query picture (docs/s4token.md).
+demo-s4token: $(STAMP)
+	bash tools/run_s4token_demo.sh "$(PY)" data/s4token_demo_raw data/s4token_demo work_dirs/s4token_demo
 
 test: $(STAMP)
 	OMP_NUM_THREADS=2 $(PY) -m pytest -q $(PYTEST_ARGS)

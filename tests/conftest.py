@@ -67,3 +67,12 @@ def tiny_dinov2(tmp_path_factory) -> str:
     from make_random_dinov2 import make_random_dinov2
 
     return make_random_dinov2(str(tmp_path_factory.mktemp("dinov2") / "tiny_dinov2.safetensors"), seed=0)
+
+
+@pytest.fixture(scope="session")
+def tiny_vit_clip(tmp_path_factory) -> str:
+    """A random tiny ViT CLIP written by tools/make_random_clip.py (model_cfg TINY_VIT_CLIP_CFG; S4Token)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    from make_random_clip import make_random_clip
+
+    return str(make_random_clip(str(tmp_path_factory.mktemp("clip_vit") / "tiny_vit_clip.pt"), "tiny_vit", seed=0))

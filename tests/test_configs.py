@@ -65,6 +65,10 @@ def test_components_are_registered(cfg):
             assert _registered(METRICS, cfg[ev].type), cfg[ev].type
     for hook in cfg.default_hooks.values():
         assert _registered(HOOKS, hook.type), hook.type
+    if cfg.get("train_cfg") is None:  # evaluation-only configs (S4Token open-vocabulary) train nothing
+        assert cfg.get("optim_wrapper") is None and cfg.get("train_dataloader") is None
+        assert _registered(LOOPS, cfg.test_cfg.type)
+        return
     assert _registered(OPTIM_WRAPPERS, cfg.optim_wrapper.type)
     assert _registered(OPTIMIZERS, cfg.optim_wrapper.optimizer.type)
     for sched in cfg.get("param_scheduler", []):

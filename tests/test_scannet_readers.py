@@ -316,7 +316,7 @@ def test_process_scene_matches_brute_force(tmp_path):
     np.testing.assert_allclose(a["normal"], raw_n @ m[:3, :3].T, atol=1e-5)
     dtypes = {"coord": np.float32, "color": np.uint8, "normal": np.float32,
               "segment_nyu40": np.int16, "segment20": np.int16, "instance": np.int32,
-              "boxes": np.float32, "box_labels": np.int64}
+              "boxes": np.float32, "box_labels": np.int64, "superpoint": np.int32}
     assert {k: x.dtype for k, x in a.items()} == dtypes
     meta = out.meta
     assert meta["scene_id"] == SID and meta["num_points"] == n and meta["num_boxes"] == 4

@@ -18,6 +18,7 @@ from .layout import scene_files
 from .mesh import read_mesh
 from .normals import vertex_normals
 from .segments import read_seg_indices
+from voxclip.ops.superpoints import mesh_superpoints, relabel_consecutive
 
 FORMAT_VERSION = 1
 
@@ -25,14 +26,34 @@ FORMAT_VERSION = 1
 @dataclass
 class ProcessedScene:
     """`arrays`: file stem -> array (coord, color, normal, segment_nyu40, segment20, instance,
-    boxes, box_labels); `meta`: the json-able meta.json content."""
+    boxes, box_labels, superpoint); `meta`: the json-able meta.json content."""
 
     arrays: Dict[str, np.ndarray]
     meta: Dict[str, Any]
 
 
+def scene_superpoints(segs_path: Path, coord: np.ndarray, faces: np.ndarray, normal: np.ndarray,
+                      seg: Optional[np.ndarray],
+                      source: str = "segs") -> np.ndarray:
+    """Superpoint id per vertex, consecutive from 0 (S4Token, docs/s4token.md).
+
+    source 'segs': ScanNet's own segs.json over-segmentation when the scene has one (already read
+    as `seg` for annotated scenes), else the graph segmentation below; 'graph': always
+    voxclip.ops.superpoints.mesh_superpoints (ScanNet segmentator's kThresh 0.01, segMinVerts 20).
+    """
+    if source not in ("segs", "graph"):
+        raise ValueError(f"superpoint source must be 'segs' or 'graph', got {source!r}")
+    if source == "segs":
+        if seg is None and segs_path.is_file():
+            seg = read_seg_indices(segs_path, len(coord))
+        if seg is not None:
+            return relabel_consecutive(seg)
+    return mesh_superpoints(coord, faces, normal)
+
+
 def process_scene(scene_dir: Union[str, Path], scene_id: str, label_map: Optional[Dict[str, int]],
-                  annotated: bool = True, split: Optional[str] = None) -> ProcessedScene:
+                  annotated: bool = True, split: Optional[str] = None,
+                  superpoints: str = "segs") -> ProcessedScene:
     """Read, validate and convert one scene folder.
 
     Coordinates are axis-aligned first; normals, boxes (min/max of aligned vertices) follow from
@@ -52,6 +73,7 @@ def process_scene(scene_dir: Union[str, Path], scene_id: str, label_map: Optiona
         raise NonFiniteVerticesError(files["mesh"], str(err)) from None
     normal = vertex_normals(coord, mesh.faces)
     used = ["mesh", "info"]
+    seg = None
     stats: Dict[str, int] = {"num_objects": 0, "num_annotated_points": 0,
                              "segments_in_several_objects": 0}
     if annotated:
@@ -81,6 +103,8 @@ def process_scene(scene_dir: Union[str, Path], scene_id: str, label_map: Optiona
         "instance": instance.astype(np.int32),
         "boxes": boxes.astype(np.float32).reshape(-1, 7),
         "box_labels": box_labels.astype(np.int64),
+        "superpoint": scene_superpoints(files["segs"], coord, mesh.faces, normal, seg,
+                                        superpoints).astype(np.int32),
     }
     meta = {
         "format_version": FORMAT_VERSION,

@@ -6,7 +6,7 @@ from typing import Sequence
 import torch
 from mmengine.registry import FUNCTIONS
 
-_SAMPLE_KEYS = ("gt_boxes", "gt_labels", "gt_instance_ids", "instance", "semantic", "meta")
+_SAMPLE_KEYS = ("gt_boxes", "gt_labels", "gt_instance_ids", "instance", "semantic", "superpoint", "meta")
 
 
 def sparse_collate(batch: Sequence[dict]) -> dict:

@@ -23,7 +23,8 @@ class _ScanNetBase(PointCloudDataset):
 
     def __init__(self, data_root: str, split: str = "train", pipeline=(), with_boxes: bool = True,
                  with_instance: bool = False, with_semantic: bool = False, with_normal: bool = False,
-                 class_names: Sequence[str] | None = None, **kwargs):
+                 class_names: Sequence[str] | None = None, with_superpoint: bool = False, **kwargs):
+        self.with_superpoint = bool(with_superpoint)  # superpoint.npy (S4Token), per point
         self.with_boxes, self.with_instance = bool(with_boxes), bool(with_instance)
         self.with_semantic, self.with_normal = bool(with_semantic), bool(with_normal)
         super().__init__(data_root, split, pipeline, class_names=class_names, **kwargs)
@@ -43,6 +44,8 @@ class _ScanNetBase(PointCloudDataset):
             results["normals"] = npy("normal.npy", np.float32, (n, 3))
         if self.with_instance:
             results["instance"] = npy("instance.npy", np.int64, (n,))
+        if self.with_superpoint:
+            results["superpoint"] = npy("superpoint.npy", np.int64, (n,))
         if self.with_semantic:
             results["semantic"] = self._semantic(npy("segment20.npy", np.int64, (n,)), d)
         boxes, labels = np.zeros((0, 7), np.float32), np.zeros((0,), np.int64)

@@ -4,3 +4,4 @@ from . import backbones, clip, detectors, heads, segmentors, text4point, tokeniz
 from . import classifiers  # noqa: F401  (object classification, docs/objects.md)
 from . import concept_align  # noqa: F401,E402
 from . import mmpd, pointmae  # noqa: F401
+from . import s4token  # noqa: F401

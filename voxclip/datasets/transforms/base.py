@@ -15,7 +15,7 @@ import numpy as np
 from voxclip.registry import TRANSFORMS
 
 # Keys holding one row per point: point sampling must index all of them together.
-PER_POINT_KEYS = ("points", "colors", "normals", "instance", "semantic", "height", "point_feats")
+PER_POINT_KEYS = ("points", "colors", "normals", "instance", "semantic", "height", "point_feats", "superpoint")
 
 
 def per_point_keys(results: dict) -> list[str]:

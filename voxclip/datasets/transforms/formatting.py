@@ -14,7 +14,7 @@ _REQUIRED = {
     "voxel_feats": torch.float32,
     "inverse": torch.int64,
 }
-_OPTIONAL = {"instance": torch.int64, "semantic": torch.int64}
+_OPTIONAL = {"instance": torch.int64, "semantic": torch.int64, "superpoint": torch.int64}
 
 
 @TRANSFORMS.register_module()

@@ -35,10 +35,13 @@ class ClipTransformerEncoder(nn.Module):
         quick_gelu: activation of the checkpoint (True for OpenAI weights).
         random_init: allow weights=None (random CLIP; for demos/tests only, logged as a warning).
         frozen: set requires_grad=False on every parameter and keep the module in eval mode.
+        with_head: also keep CLIP's class token, ln_post and projection (``class_embedding``,
+            ``project``: tokens into the joint image-text space; S4Token). Default False: as before.
     """
 
     def __init__(self, weights: str | None = None, model_name: str = "ViT-B-16", model_cfg: dict | None = None,
-                 quick_gelu: bool = True, random_init: bool = False, frozen: bool = True):
+                 quick_gelu: bool = True, random_init: bool = False, frozen: bool = True,
+                 with_head: bool = False):
         super().__init__()
         if weights is None:
             if not random_init:
@@ -55,6 +58,10 @@ class ClipTransformerEncoder(nn.Module):
         self.register_buffer("cls_token", cls, persistent=False)
         self.width = self.transformer.width
         self.batch_first = bool(getattr(self.transformer, "batch_first", False))
+        self.with_head = bool(with_head)
+        if self.with_head:
+            self.class_embedding, self.ln_post, self.proj = visual.class_embedding, visual.ln_post, visual.proj
+            self.embed_dim = int(self.proj.shape[1]) if self.proj is not None else self.width
         self.frozen = frozen
         if frozen:
             for p in self.parameters():
@@ -78,3 +85,10 @@ class ClipTransformerEncoder(nn.Module):
         for blk in self.transformer.resblocks:
             x = blk(x, attn_mask=attn_mask)
         return x if self.batch_first else x.transpose(0, 1)
+
+    def project(self, x: torch.Tensor) -> torch.Tensor:
+        """(..., width) transformer outputs -> (..., embed_dim): CLIP's ln_post then its projection."""
+        if not self.with_head:
+            raise RuntimeError("ClipTransformerEncoder.project needs with_head=True")
+        x = self.ln_post(x)
+        return x @ self.proj if self.proj is not None else x

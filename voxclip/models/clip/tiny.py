@@ -9,10 +9,18 @@ text width 32 with 2 heads and 1 layer.
 """
 from __future__ import annotations
 
-__all__ = ["TINY_RN_CLIP_CFG"]
+__all__ = ["TINY_RN_CLIP_CFG", "TINY_VIT_CLIP_CFG"]
 
 TINY_RN_CLIP_CFG = dict(
     embed_dim=32,
     vision_cfg=dict(image_size=64, layers=(1, 1, 1, 1), width=8, head_width=128, patch_size=None),
+    text_cfg=dict(context_length=77, vocab_size=49408, width=32, heads=2, layers=1),
+)
+
+# The ViT twin (S4Token's CPU demo): a 2-block, 64-wide VisionTransformer on 64x64 images with 8x8
+# patches (an 8x8 grid), the same text tower as above.
+TINY_VIT_CLIP_CFG = dict(
+    embed_dim=32,
+    vision_cfg=dict(image_size=64, patch_size=8, width=64, layers=2, head_width=16),
     text_cfg=dict(context_length=77, vocab_size=49408, width=32, heads=2, layers=1),
 )
