@@ -51,6 +51,7 @@ demo-concept-align: $(STAMP)
 	DEMO_FINETUNE_CLIP_KEYS= DEMO_CLIPCAP=$${DEMO_CLIPCAP:-data/demo_clip/tiny_clipcap_mlp.pt} \
 	bash tools/run_demo.sh "$(PY)" "$(DEMO_RAW)" "$(DEMO_OUT)" configs/demo/concept_align_3detr_demo.py \
 		work_dirs/concept_align_3detr_demo configs/demo/concept_align_pretrain_demo.py
+
 # MMPD chain on the same scenes: pairs, stage 1 (random tiny CLIP + DINOv2 teachers), stage 2,
 # 3DETR fine-tuning from the stage-2 encoder, evaluation (docs/mmpd.md).
 demo-mmpd: $(STAMP)
