@@ -56,6 +56,7 @@ demo-concept-align: $(STAMP)
 # 3DETR fine-tuning from the stage-2 encoder, evaluation (docs/mmpd.md).
 demo-mmpd: $(STAMP)
 	bash tools/run_mmpd_demo.sh "$(PY)" "$(DEMO_RAW)" "$(DEMO_OUT)" work_dirs/mmpd_demo
+
 # S4Token chain on its own scenes: pairs, self-supervised pretraining with a random tiny CLIP ViT,
 # open-vocabulary segmentation (mIoU table) and one query picture (docs/s4token.md).
 demo-s4token: $(STAMP)
