@@ -36,7 +36,9 @@ demo-instseg: $(STAMP)
 	$(PY) tools/prepare_s3dis.py data/demo_s3dis_raw data/demo_s3dis
 	$(PY) tools/train.py configs/demo/pointgroup_s3dis_demo.py --work-dir $(INSTSEG_WORK)
 	$(PY) tools/test.py configs/demo/pointgroup_s3dis_demo.py \
-		$(INSTSEG_WORK)/$$(xargs basename < $(INSTSEG_WORK)/last_checkpoint) --work-dir $(INSTSEG_WORK)
+		$(INSTSEG_WORK)/$$(xargs basename < $(INSTSEG_WORK)/last_checkpoint) --work-dir $(INSTSEG_WORK) \
+		--show-dir $(INSTSEG_WORK)/show
+	@echo "[demo-instseg] instance and semantic pictures (PNG + .ply per room) in $(INSTSEG_WORK)/show"
 
 # Object classification on synthetic ModelNet40-format objects: prepare, train, evaluate without and
 # with voting, print the accuracy table (docs/objects.md).

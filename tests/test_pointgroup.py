@@ -180,9 +180,31 @@ def test_demo_config_trains_and_evaluates_through_the_tools(tmp_path):
     work = tmp_path / "work"
     train_tool.main([cfg, "--work-dir", str(work), "--cfg-options", *opts])
     ckpt = work / (work / "last_checkpoint").read_text().strip().split("/")[-1]
-    metrics = test_tool.main([cfg, str(ckpt), "--work-dir", str(work), "--cfg-options", *opts[2:3],
+    metrics = test_tool.main([cfg, str(ckpt), "--work-dir", str(work), "--show-dir", str(work / "show"),
+                              "--cfg-options", *opts[2:3],
                               "test_dataloader.num_workers=0", "test_dataloader.persistent_workers=False"])
     for key in ("AP", "AP@0.5", "AP@0.25", "mPrec", "mRec"):
         assert key in metrics and (np.isnan(metrics[key]) or 0.0 <= metrics[key] <= 1.0)
+    assert sorted(p.name for p in (work / "show").glob("*_inst.png")) == ["Area_5_office_1_inst.png"]
     scalars = list(itertools.chain.from_iterable(p.read_text().splitlines() for p in work.rglob("scalars.json")))
     assert any("loss_score" in line for line in scalars) and any("loss_offset_norm" in line for line in scalars)
+
+
+def test_instance_pictures(tmp_path):
+    from PIL import Image
+    from plyfile import PlyData
+
+    from voxclip.visualization.instances import dense_ids, instance_ids, render_instances
+
+    masks = np.zeros((3, 6), bool)
+    masks[0, :3], masks[1, 2:5], masks[2, 5] = True, True, True
+    assert instance_ids(masks, np.array([0.9, 0.5, 0.1])).tolist() == [0, 0, 0, 1, 1, 2]  # overlap: best wins
+    assert instance_ids(masks, np.array([0.1, 0.5, 0.9])).tolist() == [0, 0, 1, 1, 1, 2]
+    assert dense_ids(np.array([7, 7, -1, 3, 9, 3])).tolist() == [0, 0, -1, 1, 2, 1]
+    pts = np.random.default_rng(0).uniform(0, 1, (6, 3))
+    paths = render_instances(str(tmp_path), "room 1", pts, masks, np.array([0.9, 0.5, 0.1]),
+                             np.array([1, 1, 1, 2, 2, -1]))
+    png = np.asarray(Image.open(paths[0]).convert("RGB"))
+    assert png.shape[0] > 300 and (png.reshape(-1, 3) != 255).any(axis=1).sum() > 100
+    ply = PlyData.read(paths[1])
+    assert ply["vertex"].count == 6 and paths[0].endswith("room_1_inst.png")

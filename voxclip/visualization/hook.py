@@ -12,6 +12,7 @@ from mmengine.hooks import Hook
 from voxclip.registry import HOOKS
 from voxclip.structures.array import to_numpy
 
+from .instances import render_instances
 from .render import render_detection, render_segmentation
 from .scene import BoxSet
 
@@ -53,6 +54,13 @@ class ShowResultsHook(Hook):
                 return
             meta = out.get("meta") or {}
             name = str(meta.get("scene_id", f"batch{batch_idx}_{i}"))
+            if "pred_instances" in out:  # instance segmentation: instances, then its semantic picture
+                inputs = data_batch["inputs"]
+                pts = to_numpy(inputs["points"])[to_numpy(inputs["point_batch"]) == i]
+                inst = out["pred_instances"]
+                gt = to_numpy(out["gt_instance"]) if "gt_instance" in out else None
+                self.written += render_instances(self.out_dir, name, pts, to_numpy(inst["masks"]),
+                                                 to_numpy(inst["scores"]), gt, ply=self.ply)
             if "pred_semantic" in out:
                 inputs = data_batch["inputs"]
                 pts = to_numpy(inputs["points"])[to_numpy(inputs["point_batch"]) == i]
