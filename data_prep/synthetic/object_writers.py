@@ -5,7 +5,6 @@ ModelNet40 ``modelnet40_normal_resampled/`` (txt) and ``modelnet40_ply_hdf5_2048
 """
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Sequence
