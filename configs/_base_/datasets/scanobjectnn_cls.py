@@ -1,7 +1,7 @@
 # ScanObjectNN classification (15 classes), one variant per prepared cache, clouds kept as stored
 # (2048 points):
 #   python tools/prepare_objects.py scanobjectnn data/ScanObjectNN/h5_files data/scanobjectnn_pb_t50_rs \
-#       --variant PB_T50_RS --num-points 0
+#       --variant PB_T50_RS   (clouds kept as stored)
 # Variants: OBJ_BG (main_split/*_objectdataset.h5), OBJ_ONLY (main_split_nobg/), PB_T50_RS
 # (main_split/*_augmentedrot_scale75.h5). Point-MAE's recipe: 2048 points, scale-and-translate;
 # children swap `train_augment` (ACT / ReCon / masked point distillation: rotation about the up axis).

@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from .readers import ObjectDataError, ObjectSet, _check_cloud, normalize_unit_sphere, to_z_up
+from .readers import ObjectDataError, ObjectSet, check_cloud, normalize_unit_sphere, to_z_up
 
 __all__ = ["read_shapenetpart", "read_category_file"]
 
@@ -64,7 +64,7 @@ def read_shapenetpart(root: str, split: str = "train", use_normals: bool = True,
                 arr = np.loadtxt(path, dtype=np.float64, ndmin=2)
         except ValueError as exc:
             raise ObjectDataError(f"{path}: not whitespace-separated numbers ({exc})") from exc
-        arr = _check_cloud(arr, path, (7,))
+        arr = check_cloud(arr, path, (7,))
         part = arr[:, 6]
         if (part != np.round(part)).any() or part.min() < 0 or part.max() >= 50:
             raise ObjectDataError(f"{path}: part ids must be integers in [0, 50)")
