@@ -216,3 +216,26 @@ def test_synthetic_objects_in_every_format_read_back(tmp_path):
     bed = sn.points[2]
     ext = bed.max(0) - bed.min(0)
     assert ext[2] < max(ext[0], ext[1])
+
+
+def test_shapenetpart_reader(tmp_path):
+    from voxclip.datasets.objects import read_shapenetpart
+
+    root = tmp_path / "shapenetcore_partanno_segmentation_benchmark_v0_normal"
+    (root / "02691156").mkdir(parents=True)
+    (root / "03001627").mkdir()
+    (root / "train_test_split").mkdir()
+    (root / "synsetoffset2category.txt").write_text("Airplane\t02691156\nChair\t03001627\n")
+    (root / "03001627" / "m1.txt").write_text("0 0 0 0 1 0 12.000000\n0 2 0 0 1 0 13.000000\n")
+    (root / "train_test_split" / "shuffled_train_file_list.json").write_text(json.dumps(["shape_data/03001627/m1"]))
+    s = read_shapenetpart(str(root), "train")
+    assert s.labels.tolist() == [1] and s.ids == ["03001627/m1"] and s.class_names == ("Airplane", "Chair")
+    assert s.extra["parts"][0].tolist() == [12, 13]
+    np.testing.assert_allclose(s.points[0][:, :3], [[0, 0, -1], [0, 0, 1]], atol=1e-6)  # y up -> z up
+    np.testing.assert_allclose(s.points[0][:, 3:], [[0, 0, 1], [0, 0, 1]], atol=1e-6)
+    (root / "03001627" / "m1.txt").write_text("0 0 0 0 1 0 12.5\n")
+    with pytest.raises(ObjectDataError, match=r"m1.txt: part ids must be integers"):
+        read_shapenetpart(str(root), "train")
+    (root / "train_test_split" / "shuffled_train_file_list.json").write_text(json.dumps(["shape_data/0000/x"]))
+    with pytest.raises(ObjectDataError, match="shuffled_train_file_list.json: bad entry"):
+        read_shapenetpart(str(root), "train")

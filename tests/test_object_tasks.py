@@ -235,8 +235,7 @@ def test_zero_shot_predicts_the_nearest_class_prompt(tiny_clip, tmp_path):
     torch.manual_seed(5)
     model = ZeroShotClassifier(**cfg, pretrained=dict(checkpoint=str(tmp_path / "stage1.pth"), parts={
         "tokenizer": "tokenizer.", "encoder": "encoder.", "global_proj": "global_head.proj.", "text_proj": "heads.text."}))
-    model.init_weights()
-    model.eval()
+    model.eval()  # loaded at construction (tools/test.py does not call init_weights)
     clouds = [torch.randn(30, 3) for _ in range(3)]
     inputs, samples = _batch(clouds, [0, 1, 2])
     with torch.no_grad():

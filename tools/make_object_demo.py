@@ -27,8 +27,11 @@ def main(argv=None) -> int:
     p.add_argument("--test-per-class", type=int, default=8)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--num-points", type=int, default=None, help="points per object (default: the format's usual)")
+    p.add_argument("--noise", type=float, default=0.0, help="Gaussian jitter of the ModelNet40 txt points (std)")
+    p.add_argument("--random-yaw", action="store_true", help="turn each ModelNet40 txt object about the up axis")
     a = p.parse_args(argv)
-    done = make_objects_demo(a.out_root, a.formats, a.train_per_class, a.test_per_class, a.seed, a.num_points)
+    done = make_objects_demo(a.out_root, a.formats, a.train_per_class, a.test_per_class, a.seed, a.num_points,
+                             a.noise, a.random_yaw)
     for fmt, folder in done.items():
         print(f"{fmt}: {folder}")
     return 0

@@ -1,13 +1,13 @@
 #!/usr/bin/env python
 """Validate and index an object dataset and write its FPS-resampled cache (docs/objects.md).
 
-    python tools/prepare_objects.py DATASET RAW OUT [--num-points 8192] [--splits train test]
+    python tools/prepare_objects.py DATASET RAW OUT [--num-points N] [--splits train test]
         [--variant PB_T50_RS] [--normals] [--workers N] [--overwrite] [--no-progress]
 
 DATASET: modelnet40 (modelnet40_normal_resampled/), modelnet40_h5 (modelnet40_ply_hdf5_2048/),
 scanobjectnn (h5_files/, one --variant per cache), shapenet55 (shapenet_pc/ + ShapeNet-55/).
-OUT gets index.json and <split>_{points.npy,labels.npy,ids.json}. --num-points 0 keeps the clouds
-as stored (ScanObjectNN's 2048 points). Every bad file is listed; then nothing is written.
+OUT gets index.json and <split>_{points.npy,labels.npy,ids.json}. --num-points: FPS size (default
+8192 for modelnet40, as Point-MAE's cache; the others keep their clouds as stored); 0 keeps them. Every bad file is listed; then nothing is written.
 Exit status: 0 fine, 1 bad files (listed), 2 bad arguments or RAW.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a fresh
 
 from data_prep.batch import default_workers  # noqa: E402
 from data_prep.batch_cli import report_problems  # noqa: E402
-from data_prep.objects import DATASETS, prepare_objects  # noqa: E402
+from data_prep.objects import DATASETS, DEFAULT_POINTS, prepare_objects  # noqa: E402
 from voxclip.datasets.objects.readers import SCANOBJECTNN_VARIANTS  # noqa: E402
 
 
@@ -30,7 +30,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument("dataset", choices=sorted(DATASETS))
     p.add_argument("raw_root", type=Path)
     p.add_argument("out_root", type=Path)
-    p.add_argument("--num-points", type=int, default=8192, help="FPS to this many points (0: keep as stored)")
+    p.add_argument("--num-points", type=int, default=None, help="FPS to this many points (0: keep as stored)")
     p.add_argument("--splits", nargs="+", help="default: train test")
     p.add_argument("--variant", default="PB_T50_RS", choices=sorted(SCANOBJECTNN_VARIANTS))
     p.add_argument("--normals", action="store_true", help="keep normals (ModelNet40): 6 channels")
@@ -42,6 +42,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
+    if args.num_points is None:
+        args.num_points = DEFAULT_POINTS[args.dataset] or 0
     if args.num_points < 0 or args.workers < 1:
         print("error: --num-points must be >= 0 and --workers >= 1", file=sys.stderr)
         return 2

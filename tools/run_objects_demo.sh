@@ -13,9 +13,9 @@ n=0
 step() { n=$((n + 1)); echo; echo "=== [demo-objects $(( $(date +%s) - start ))s] $n/4 $*"; }
 roots() { for loader in train_dataloader val_dataloader test_dataloader; do echo "$loader.dataset.data_root=$PREP"; done; }
 
-step "writing synthetic ModelNet40-format objects (modelnet40_normal_resampled) to $RAW"
+step "writing synthetic ModelNet40-format objects (modelnet40_normal_resampled; jittered, random yaw) to $RAW"
 "$PY" tools/make_object_demo.py "$RAW" --formats modelnet40_txt --train-per-class "${DEMO_OBJ_TRAIN:-24}" \
-    --test-per-class "${DEMO_OBJ_TEST:-8}" --seed 0
+    --test-per-class "${DEMO_OBJ_TEST:-8}" --seed 0 --noise 0.02 --random-yaw
 step "validating and FPS-resampling them with tools/prepare_objects.py -> $PREP"
 "$PY" tools/prepare_objects.py modelnet40 "$RAW/modelnet40_normal_resampled" "$PREP" --num-points 2048 \
     --workers "$(nproc)" --overwrite --no-progress

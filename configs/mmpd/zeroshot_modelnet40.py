@@ -1,7 +1,8 @@
 # Zero-shot ModelNet40 classification with the stage-1 student of multimodal masked point distillation
 # (paper Tab. 2: top-1 / top-5; Point-M2AE encoder 73.4 / 94.5 with BLIP-2 captions). Evaluation only:
 #   python tools/test.py configs/mmpd/zeroshot_modelnet40.py work_dirs/stage1_scannet_pairs/epoch_100.pth
-# (tools/test.py's CHECKPOINT is loaded over the same weights; `pretrained` below is what init uses).
+# (the model loads `pretrained` below when it is built; tools/test.py then loads CHECKPOINT over the same
+# tokenizer/encoder weights and ignores the stage-1 keys it does not know).
 # Point embedding = heads.text(global_head.proj([max, mean] of the encoder's tokens)), stage 1's text
 # branch (no class token); class embeddings = CLIP ViT-B/16 text features of prompt templates
 # ("a point cloud model of {}." ...), averaged; prediction = argmax cosine. 1024 FPS points as the

@@ -26,11 +26,14 @@ from voxclip.datasets.objects import readers as R
 from voxclip.ops.fps import farthest_point_sample
 from voxclip.utils.atomic import atomic_save_json, atomic_save_npy
 
-__all__ = ["prepare_objects", "PrepareResult", "DATASETS", "fps_resample"]
+__all__ = ["prepare_objects", "PrepareResult", "DATASETS", "DEFAULT_POINTS", "fps_resample"]
 
 # dataset -> default splits
 DATASETS = {"modelnet40": ("train", "test"), "modelnet40_h5": ("train", "test"), "scanobjectnn": ("train", "test"),
             "shapenet55": ("train", "test")}
+# dataset -> default FPS size (None: keep as stored): Point-MAE caches ModelNet40 at 8192 FPS points;
+# the HDF5 releases hold 2048 points, ShapeNet55 8192
+DEFAULT_POINTS = {"modelnet40": 8192, "modelnet40_h5": None, "scanobjectnn": None, "shapenet55": None}
 
 
 @dataclass
@@ -56,14 +59,14 @@ def _units(dataset: str, raw: str, split: str, variant: str) -> Tuple[tuple, lis
         return names, [("mn40_txt", (path, label, sid)) for sid, (path, label) in zip(ids, items)]
     if dataset == "modelnet40_h5":
         names = R.read_class_list(os.path.join(raw, "shape_names.txt"))
-        files = R._read_list(os.path.join(raw, f"{split}_files.txt"))
+        files = R.read_list(os.path.join(raw, f"{split}_files.txt"))
         return names, [("mn40_h5", (os.path.join(raw, os.path.basename(f)),)) for f in files]
     if dataset == "scanobjectnn":
-        return R.SCANOBJECTNN_CLASSES, [("sonn", (R.scanobjectnn_path(raw, variant, split),))]
+        return R.SCANOBJECTNN_CLASSES, [("sonn", (R.scanobjectnn_path(raw, variant, split), raw, variant, split))]
     if dataset == "shapenet55":
         lists = [os.path.join(raw, "ShapeNet-55", f"{s}.txt") for s in ("train", "test")]  # classes: both lists
-        entries = R._read_list(os.path.join(raw, "ShapeNet-55", f"{split}.txt"))
-        synsets = sorted({e.split("-", 1)[0] for p in lists if os.path.isfile(p) for e in R._read_list(p)})
+        entries = R.read_list(os.path.join(raw, "ShapeNet-55", f"{split}.txt"))
+        synsets = sorted({e.split("-", 1)[0] for p in lists if os.path.isfile(p) for e in R.read_list(p)})
         return tuple(synsets), [("sn55", (os.path.join(raw, "shapenet_pc", e), e)) for e in entries]
     raise ValueError(f"unknown dataset {dataset!r}; choose from {sorted(DATASETS)}")
 
@@ -76,8 +79,8 @@ def _load_unit(kind: str, args: tuple, num_points: Optional[int], use_normals: b
             arr = R.normalize_unit_sphere(R.read_modelnet40_txt_file(path, use_normals))
             recs = [(sid, label, R.to_z_up(arr, "y"))]
         elif kind == "mn40_h5":
-            d = R._read_h5_arrays(args[0], ["data", "label"], ["normal"])
-            data, label = R._h5_clouds(args[0], d, 3)
+            d = R.read_h5_arrays(args[0], ["data", "label"], ["normal"])
+            data, label = R.h5_clouds(args[0], d, 3)
             if use_normals:
                 if "normal" not in d or d["normal"].shape != data.shape:
                     raise R.ObjectDataError(f"{args[0]}: --normals needs a 'normal' dataset of shape {data.shape}")
@@ -87,11 +90,7 @@ def _load_unit(kind: str, args: tuple, num_points: Optional[int], use_normals: b
             stem = Path(args[0]).stem
             recs = [(f"{stem}_{i:04d}", int(lab), R.to_z_up(c, "y")) for i, (c, lab) in enumerate(zip(data, label))]
         elif kind == "sonn":
-            root = str(Path(args[0]).parents[1])
-            folder = Path(args[0]).parent.name
-            variant = next(v for v, (f, s) in R.SCANOBJECTNN_VARIANTS.items()
-                           if f == folder and Path(args[0]).name.endswith(f"_{s}.h5"))
-            split = "train" if Path(args[0]).name.startswith("training_") else "test"
+            _, root, variant, split = args
             s = R.read_scanobjectnn(root, variant, split)
             recs = list(zip(s.ids, s.labels.tolist(), s.points))
         else:
@@ -102,7 +101,7 @@ def _load_unit(kind: str, args: tuple, num_points: Optional[int], use_normals: b
                 arr = np.load(path, allow_pickle=False)
             except Exception as exc:
                 raise R.ObjectDataError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from exc
-            arr = R.normalize_unit_sphere(R._check_cloud(np.asarray(arr), path, (3,)))
+            arr = R.normalize_unit_sphere(R.check_cloud(np.asarray(arr), path, (3,)))
             recs = [(entry[:-4], classes.index(entry.split("-", 1)[0]), R.to_z_up(arr, "y"))]
         return [(i, lab, fps_resample(a, num_points).astype(np.float32)) for i, lab, a in recs], None
     except R.ObjectDataError as err:

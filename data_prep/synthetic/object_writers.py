@@ -5,7 +5,6 @@ ModelNet40 ``modelnet40_normal_resampled/`` (txt) and ``modelnet40_ply_hdf5_2048
 """
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Sequence
@@ -37,11 +36,12 @@ def _rng(seed: int, tag: str, cls: int, split: str, i: int) -> np.random.Generat
     return np.random.default_rng([seed, sum(map(ord, tag)), cls, 0 if split == "train" else 1, i])
 
 
-def _objects(tag: str, kinds: dict, per_class: dict, num_points: int, seed: int, noise: float):
+def _objects(tag: str, kinds: dict, per_class: dict, num_points: int, seed: int, noise: float,
+             random_yaw: bool = False):
     """{split: [(name, index, SyntheticObject)]}, classes in ``kinds`` order."""
     out = {}
     for split, count in per_class.items():
-        out[split] = [(name, i, make_object(kind, num_points, _rng(seed, tag, c, split, i), noise))
+        out[split] = [(name, i, make_object(kind, num_points, _rng(seed, tag, c, split, i), noise, random_yaw))
                       for c, (name, kind) in enumerate(kinds.items()) for i in range(count)]
     return out
 
@@ -56,14 +56,15 @@ def _write_h5(path: Path, **arrays) -> None:
                 h.create_dataset(k, data=v)
 
 
-def write_modelnet40_txt(root: Path, per_class: dict, num_points: int = 2048, seed: int = 0, noise: float = 0.0):
+def write_modelnet40_txt(root: Path, per_class: dict, num_points: int = 2048, seed: int = 0, noise: float = 0.0,
+                         random_yaw: bool = False):
     """``modelnet40_normal_resampled/``: shape names, split lists, ``<class>/<class>_<NNNN>.txt`` with
-    ``x,y,z,nx,ny,nz`` lines (%.6f)."""
+    ``x,y,z,nx,ny,nz`` lines (%.6f). ``noise`` / ``random_yaw`` make a harder demo set."""
     root = Path(root)
     names = list(MODELNET_KINDS)
     atomic_write_text(root / "modelnet40_shape_names.txt", "\n".join(names) + "\n")
     counter = {n: 0 for n in names}
-    for split, objs in _objects("mn40", MODELNET_KINDS, per_class, num_points, seed, noise).items():
+    for split, objs in _objects("mn40", MODELNET_KINDS, per_class, num_points, seed, noise, random_yaw).items():
         ids = []
         for name, _, obj in objs:
             counter[name] += 1
@@ -165,9 +166,10 @@ def write_shapenet55(root: Path, per_class: dict, num_points: int = 8192, seed: 
 
 
 def make_objects_demo(out_root, formats: Sequence[str] = FORMATS, train_per_class: int = 24, test_per_class: int = 8,
-                      seed: int = 0, num_points: int | None = None) -> dict:
+                      seed: int = 0, num_points: int | None = None, noise: float = 0.0, random_yaw: bool = False) -> dict:
     """Write every requested format under ``out_root`` (modelnet40_normal_resampled, modelnet40_ply_hdf5_2048,
-    scanobjectnn/h5_files, shapenet55); returns {format: folder}."""
+    scanobjectnn/h5_files, shapenet55); returns {format: folder}. ``noise`` / ``random_yaw`` apply to the
+    ModelNet40 txt objects (the demo's harder set)."""
     out_root = Path(out_root)
     per = dict(train=train_per_class, test=test_per_class)
     unknown = set(formats) - set(FORMATS)
@@ -182,5 +184,6 @@ def make_objects_demo(out_root, formats: Sequence[str] = FORMATS, train_per_clas
     done = {}
     for fmt in formats:
         fn, sub, n = writers[fmt]
-        done[fmt] = fn(out_root / sub, per, num_points or n, seed)
+        extra = dict(noise=noise, random_yaw=random_yaw) if fmt == "modelnet40_txt" else {}
+        done[fmt] = fn(out_root / sub, per, num_points or n, seed, **extra)
     return done

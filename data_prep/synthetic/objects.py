@@ -85,9 +85,11 @@ def box_mesh(f: Furniture) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.concatenate(verts), np.asarray(faces, np.int64), np.concatenate(cols)
 
 
-def make_object(kind: str, num_points: int, rng: np.random.Generator, noise: float = 0.0) -> SyntheticObject:
+def make_object(kind: str, num_points: int, rng: np.random.Generator, noise: float = 0.0,
+                random_yaw: bool = False) -> SyntheticObject:
     """One object of catalogue ``kind``: surface points (+ Gaussian noise of std ``noise``, in unit-sphere
-    units) with normals, normalised into the unit sphere around its centroid."""
+    units) with normals, normalised into the unit sphere around its centroid; ``random_yaw`` turns it
+    about the up axis by a uniform angle (points, normals and mesh)."""
     if kind not in CATALOG:
         raise ValueError(f"unknown object kind {kind!r}; choose from {sorted(CATALOG)}")
     f = CATALOG[kind][2](rng)
@@ -96,6 +98,10 @@ def make_object(kind: str, num_points: int, rng: np.random.Generator, noise: flo
     centre = pts.mean(0)
     radius = float(np.sqrt(((pts - centre) ** 2).sum(1)).max())
     pts, verts = (pts - centre) / radius, (verts - centre) / radius
+    if random_yaw:
+        a = rng.uniform(0, 2 * np.pi)
+        rot = np.array([[np.cos(a), -np.sin(a), 0], [np.sin(a), np.cos(a), 0], [0, 0, 1]])
+        pts, nrm, verts = pts @ rot.T, nrm @ rot.T, verts @ rot.T
     if noise > 0:
         pts = pts + rng.normal(0, noise, pts.shape)
     u8 = lambda c: np.clip(np.rint(c), 0, 255).astype(np.uint8)  # noqa: E731

@@ -24,8 +24,8 @@ train_pipeline = [dict(type="FPSSample", num_points=num_points, pool=fps_pool), 
 test_pipeline = [dict(type="FPSSample", num_points=num_points), *object_features,
                  dict(type="Voxelize", voxel_size=voxel_size), dict(type="PackInputs")]
 
-train_dataloader = dict(batch_size=32, dataset=dict(type=dataset_type, data_root=data_root, split="train",
-                                                    pipeline=train_pipeline))
+train_dataloader = dict(batch_size=32, drop_last=True,  # BatchNorm head: no 1-object last batch (as released)
+                        dataset=dict(type=dataset_type, data_root=data_root, split="train", pipeline=train_pipeline))
 val_dataloader = dict(batch_size=32, dataset=dict(type=dataset_type, data_root=data_root, split="test",
                                                   pipeline=test_pipeline, test_mode=True))
 test_dataloader = val_dataloader

@@ -1,7 +1,7 @@
 # ScanObjectNN classification (15 classes), one variant per prepared cache, clouds kept as stored
 # (2048 points):
 #   python tools/prepare_objects.py scanobjectnn data/ScanObjectNN/h5_files data/scanobjectnn_pb_t50_rs \
-#       --variant PB_T50_RS --num-points 0
+#       --variant PB_T50_RS   (clouds kept as stored)
 # Variants: OBJ_BG (main_split/*_objectdataset.h5), OBJ_ONLY (main_split_nobg/), PB_T50_RS
 # (main_split/*_augmentedrot_scale75.h5). Point-MAE's recipe: 2048 points, scale-and-translate;
 # children swap `train_augment` (ACT / ReCon / masked point distillation: rotation about the up axis).
@@ -23,8 +23,8 @@ train_pipeline = [dict(type="FPSSample", num_points=num_points, pool=fps_pool), 
 test_pipeline = [dict(type="FPSSample", num_points=num_points), *object_features,
                  dict(type="Voxelize", voxel_size=voxel_size), dict(type="PackInputs")]
 
-train_dataloader = dict(batch_size=32, dataset=dict(type=dataset_type, data_root=data_root, split="train",
-                                                    pipeline=train_pipeline))
+train_dataloader = dict(batch_size=32, drop_last=True,  # BatchNorm head: no 1-object last batch (as released)
+                        dataset=dict(type=dataset_type, data_root=data_root, split="train", pipeline=train_pipeline))
 val_dataloader = dict(batch_size=32, dataset=dict(type=dataset_type, data_root=data_root, split="test",
                                                   pipeline=test_pipeline, test_mode=True))
 test_dataloader = val_dataloader

@@ -17,7 +17,8 @@ import numpy as np
 
 __all__ = ["ObjectDataError", "ObjectSet", "to_z_up", "normalize_unit_sphere", "read_modelnet40_txt",
            "read_modelnet40_h5", "read_scanobjectnn", "read_shapenet55", "SCANOBJECTNN_CLASSES",
-           "SCANOBJECTNN_VARIANTS", "read_class_list"]
+           "SCANOBJECTNN_VARIANTS", "read_class_list", "read_list", "check_cloud", "read_h5_arrays", "h5_clouds",
+           "scanobjectnn_path", "modelnet40_txt_ids", "read_modelnet40_txt_file"]
 
 # ScanObjectNN's 15 classes in label order (its released h5 files store only the index).
 SCANOBJECTNN_CLASSES = ("bag", "bin", "box", "cabinet", "chair", "desk", "display", "door", "shelf", "table",
@@ -70,7 +71,7 @@ def normalize_unit_sphere(arr: np.ndarray) -> np.ndarray:
     return out
 
 
-def _check_cloud(arr: np.ndarray, path: str, channels: Sequence[int]) -> np.ndarray:
+def check_cloud(arr: np.ndarray, path: str, channels: Sequence[int]) -> np.ndarray:
     if arr.ndim != 2 or arr.shape[1] not in channels or len(arr) == 0:
         raise ObjectDataError(f"{path}: expected (N, {'|'.join(map(str, channels))}) points, got {arr.shape}")
     if not np.isfinite(arr).all():
@@ -89,7 +90,7 @@ def read_class_list(path: str) -> tuple:
     return names
 
 
-def _read_list(path: str) -> list:
+def read_list(path: str) -> list:
     if not os.path.isfile(path):
         raise ObjectDataError(f"{path}: split list missing")
     with open(path, encoding="utf-8") as f:
@@ -107,14 +108,14 @@ def read_modelnet40_txt_file(path: str, use_normals: bool = True) -> np.ndarray:
             arr = np.loadtxt(path, delimiter=",", dtype=np.float32, ndmin=2)
     except ValueError as exc:
         raise ObjectDataError(f"{path}: not comma-separated numbers ({exc})") from exc
-    arr = _check_cloud(arr, path, (6,))
+    arr = check_cloud(arr, path, (6,))
     return arr if use_normals else arr[:, :3]
 
 
 def modelnet40_txt_ids(root: str, split: str) -> tuple[tuple, list, list]:
     """(class names, ids, paths) of a modelnet40_normal_resampled split; ids look like 'airplane_0001'."""
     names = read_class_list(os.path.join(root, "modelnet40_shape_names.txt"))
-    ids = _read_list(os.path.join(root, f"modelnet40_{split}.txt"))
+    ids = read_list(os.path.join(root, f"modelnet40_{split}.txt"))
     paths, labels = [], []
     for sid in ids:
         cls = sid.rsplit("_", 1)[0]
@@ -143,7 +144,7 @@ def _h5py():
     return h5py
 
 
-def _read_h5_arrays(path: str, keys: Sequence[str], optional: Sequence[str] = ()) -> dict:
+def read_h5_arrays(path: str, keys: Sequence[str], optional: Sequence[str] = ()) -> dict:
     h5py = _h5py()
     if not os.path.isfile(path):
         raise ObjectDataError(f"{path}: file missing")
@@ -159,7 +160,7 @@ def _read_h5_arrays(path: str, keys: Sequence[str], optional: Sequence[str] = ()
         raise ObjectDataError(f"{path}: cannot read HDF5 ({type(exc).__name__}: {exc})") from exc
 
 
-def _h5_clouds(path: str, d: dict, channels: int) -> tuple[np.ndarray, np.ndarray]:
+def h5_clouds(path: str, d: dict, channels: int) -> tuple[np.ndarray, np.ndarray]:
     data, label = d["data"], np.asarray(d["label"]).reshape(-1)
     if data.ndim != 3 or data.shape[2] != channels:
         raise ObjectDataError(f"{path}: 'data' must be (S, N, {channels}), got {data.shape}")
@@ -174,12 +175,12 @@ def read_modelnet40_h5(root: str, split: str = "train", use_normals: bool = Fals
     """``modelnet40_ply_hdf5_2048/``: ``ply_data_{split}{k}.h5`` (data (S,2048,3), label (S,1),
     optional normal) listed in ``{split}_files.txt``; class names from ``shape_names.txt``."""
     names = read_class_list(os.path.join(root, "shape_names.txt"))
-    files = _read_list(os.path.join(root, f"{split}_files.txt"))
+    files = read_list(os.path.join(root, f"{split}_files.txt"))
     pts, labels, ids = [], [], []
     for entry in files:
         path = os.path.join(root, os.path.basename(entry))  # the list holds paths of the authors' machine
-        d = _read_h5_arrays(path, ["data", "label"], ["normal"])
-        data, label = _h5_clouds(path, d, 3)
+        d = read_h5_arrays(path, ["data", "label"], ["normal"])
+        data, label = h5_clouds(path, d, 3)
         if use_normals:
             if "normal" not in d or d["normal"].shape != data.shape:
                 raise ObjectDataError(f"{path}: use_normals needs a 'normal' dataset of shape {data.shape}")
@@ -208,8 +209,8 @@ def read_scanobjectnn(root: str, variant: str = "PB_T50_RS", split: str = "train
     """``h5_files/<folder>/{training,test}_<stem>.h5`` with ``data`` (S,2048,3), ``label`` (S,),
     ``mask`` (S,2048) (object part id or -1 background). Points are used as stored (no rescaling)."""
     path = scanobjectnn_path(root, variant, split)
-    d = _read_h5_arrays(path, ["data", "label"], ["mask"])
-    data, label = _h5_clouds(path, d, 3)
+    d = read_h5_arrays(path, ["data", "label"], ["mask"])
+    data, label = h5_clouds(path, d, 3)
     if (label < 0).any() or (label >= len(SCANOBJECTNN_CLASSES)).any():
         raise ObjectDataError(f"{path}: labels outside [0, {len(SCANOBJECTNN_CLASSES)})")
     masks = None
@@ -228,8 +229,8 @@ def read_shapenet55(root: str, split: str = "train", up_axis: str = "y", normali
     """Point-BERT's layout: ``<list_dir>/{train,test}.txt`` lines ``<synset>-<model>.npy`` and
     ``<pc_dir>/<synset>-<model>.npy`` (8192, 3). Classes are the synsets present, sorted; names come
     from ``<list_dir>/synset_names.json`` ({synset: name}) when that file exists."""
-    entries = _read_list(os.path.join(root, list_dir, f"{split}.txt"))
-    all_entries = entries + (_read_list(os.path.join(root, list_dir, "test.txt")) if split == "train" and
+    entries = read_list(os.path.join(root, list_dir, f"{split}.txt"))
+    all_entries = entries + (read_list(os.path.join(root, list_dir, "test.txt")) if split == "train" and
                              os.path.isfile(os.path.join(root, list_dir, "test.txt")) else [])
     synsets = sorted({e.split("-", 1)[0] for e in all_entries})
     names_file = os.path.join(root, list_dir, "synset_names.json")
@@ -250,7 +251,7 @@ def read_shapenet55(root: str, split: str = "train", up_axis: str = "y", normali
             arr = np.load(path, allow_pickle=False)
         except Exception as exc:
             raise ObjectDataError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from exc
-        arr = _check_cloud(np.asarray(arr), path, (3,))
+        arr = check_cloud(np.asarray(arr), path, (3,))
         arr = normalize_unit_sphere(arr) if normalize else arr
         pts.append(to_z_up(arr, up_axis))
         labels.append(synsets.index(e.split("-", 1)[0]))

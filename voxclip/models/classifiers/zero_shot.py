@@ -65,6 +65,9 @@ class ZeroShotClassifier(PointClassifier):
         if emb.shape[1] != dim:
             raise ValueError(f"ZeroShotClassifier: text embeddings are {emb.shape[1]} wide, projection gives {dim}")
         self.register_buffer("text_embeddings", emb.detach().clone(), persistent=False)
+        # evaluation-only: tools/test.py never calls init_weights, and its CHECKPOINT (the pretraining
+        # file) names the projections differently, so the parts are loaded here, at construction
+        self.load_pretrained_parts()
 
     def point_embeddings(self, points: torch.Tensor, feats: torch.Tensor | None = None) -> torch.Tensor:
         tok = self.tokenizer(points, feats=feats)

@@ -1,0 +1,77 @@
+"""Reader of ShapeNetPart as distributed (``shapenetcore_partanno_segmentation_benchmark_v0_normal/``):
+``synsetoffset2category.txt`` (``<Category>\\t<synset>`` lines), ``<synset>/<model>.txt`` with
+``x y z nx ny nz part`` lines (part ids global over the 16 categories, 50 parts),
+``train_test_split/shuffled_{train,val,test}_file_list.json`` (lists of ``shape_data/<synset>/<model>``).
+
+Only the reader: part segmentation needs the token segmentation head (another package).
+"""
+from __future__ import annotations
+
+import json
+import os
+import warnings
+
+import numpy as np
+
+from .readers import ObjectDataError, ObjectSet, check_cloud, normalize_unit_sphere, to_z_up
+
+__all__ = ["read_shapenetpart", "read_category_file"]
+
+
+def read_category_file(root: str) -> tuple[tuple, tuple]:
+    """(category names, synsets) in file order (the label order of the benchmark)."""
+    path = os.path.join(root, "synsetoffset2category.txt")
+    if not os.path.isfile(path):
+        raise ObjectDataError(f"{path}: category list missing")
+    names, synsets = [], []
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            parts = line.split()
+            if len(parts) != 2:
+                raise ObjectDataError(f"{path}: line {n} is not '<Category> <synset>'")
+            names.append(parts[0])
+            synsets.append(parts[1])
+    if not names:
+        raise ObjectDataError(f"{path}: lists no categories")
+    return tuple(names), tuple(synsets)
+
+
+def read_shapenetpart(root: str, split: str = "train", use_normals: bool = True, up_axis: str = "y",
+                      normalize: bool = True) -> ObjectSet:
+    """ObjectSet with labels = category index and ``extra['parts']`` = per-point part ids (int64)."""
+    names, synsets = read_category_file(root)
+    lst = os.path.join(root, "train_test_split", f"shuffled_{split}_file_list.json")
+    if not os.path.isfile(lst):
+        raise ObjectDataError(f"{lst}: split list missing")
+    try:
+        with open(lst, encoding="utf-8") as f:
+            entries = json.load(f)
+    except ValueError as exc:
+        raise ObjectDataError(f"{lst}: not JSON ({exc})") from exc
+    pts, labels, ids, parts = [], [], [], []
+    for e in entries:
+        bits = str(e).split("/")
+        if len(bits) != 3 or bits[1] not in synsets:
+            raise ObjectDataError(f"{lst}: bad entry {e!r} (expected shape_data/<synset>/<model> of a listed synset)")
+        path = os.path.join(root, bits[1], f"{bits[2]}.txt")
+        if not os.path.isfile(path):
+            raise ObjectDataError(f"{path}: file missing")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                arr = np.loadtxt(path, dtype=np.float64, ndmin=2)
+        except ValueError as exc:
+            raise ObjectDataError(f"{path}: not whitespace-separated numbers ({exc})") from exc
+        arr = check_cloud(arr, path, (7,))
+        part = arr[:, 6]
+        if (part != np.round(part)).any() or part.min() < 0 or part.max() >= 50:
+            raise ObjectDataError(f"{path}: part ids must be integers in [0, 50)")
+        cloud = arr[:, :6] if use_normals else arr[:, :3]
+        cloud = normalize_unit_sphere(cloud) if normalize else cloud
+        pts.append(to_z_up(cloud, up_axis))
+        labels.append(synsets.index(bits[1]))
+        ids.append(f"{bits[1]}/{bits[2]}")
+        parts.append(part.astype(np.int64))
+    return ObjectSet(pts, np.asarray(labels, np.int64), ids, names, extra=dict(parts=parts, synsets=synsets))
