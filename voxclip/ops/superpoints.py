@@ -46,10 +46,11 @@ def mesh_edges(faces: np.ndarray, num_vertices: int) -> np.ndarray:
         raise ValueError(f"mesh_edges: faces must be (F, 3), got {f.shape}")
     if f.size and (f.min() < 0 or f.max() >= num_vertices):
         raise ValueError(f"mesh_edges: face indices outside [0, {num_vertices})")
-    e = np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]])
-    e = np.sort(e, axis=1)
-    e = e[e[:, 0] != e[:, 1]]
-    key = _sorted_unique(e[:, 0] * num_vertices + e[:, 1])
+    a = np.concatenate([f[:, 0], f[:, 1], f[:, 2]])
+    b = np.concatenate([f[:, 1], f[:, 2], f[:, 0]])
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    keep = lo != hi
+    key = _sorted_unique(lo[keep] * num_vertices + hi[keep])
     return np.stack([key // num_vertices, key % num_vertices], 1)
 
 
@@ -63,9 +64,9 @@ def knn_edges(points: np.ndarray, k: int = 10, tree: cKDTree | None = None) -> n
     _, idx = tree.query(points, k=k + 1)
     a = np.repeat(np.arange(n), k)
     b = idx[:, 1:].reshape(-1)
-    e = np.sort(np.stack([a, b], 1), axis=1)
-    e = e[e[:, 0] != e[:, 1]]
-    key = _sorted_unique(e[:, 0] * n + e[:, 1])
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    keep = lo != hi
+    key = _sorted_unique(lo[keep] * n + hi[keep])
     return np.stack([key // n, key % n], 1)
 
 
@@ -76,8 +77,9 @@ def estimate_normals(points: np.ndarray, k: int = 16, tree: cKDTree | None = Non
     k = max(3, min(int(k), n))
     tree = tree if tree is not None else cKDTree(points)
     _, idx = tree.query(points, k=k)
-    nb = points[idx] - points[idx].mean(1, keepdims=True)  # (N, k, 3)
-    cov = np.einsum("nki,nkj->nij", nb, nb)
+    nb = points.astype(np.float32)[idx]  # (N, k, 3)
+    nb -= nb.mean(1, keepdims=True)
+    cov = np.einsum("nki,nkj->nij", nb, nb).astype(np.float64)
     _, vec = np.linalg.eigh(cov)
     normal = vec[:, :, 0]
     normal *= np.where(normal[:, 2:3] < 0, -1.0, 1.0)
@@ -109,27 +111,25 @@ def _merge(edges, accept, n_comp):
 
 def _contract(edges, weights, comp_map):
     """Edges between old components -> edges between new ones; internal dropped, parallel edges keep the lightest."""
-    e = comp_map[edges]
-    keep = e[:, 0] != e[:, 1]
-    e, w = np.sort(e[keep], axis=1), weights[keep]
-    if not len(e):
-        return e.reshape(0, 2), w
-    n = int(e.max()) + 1
-    key = e[:, 0] * n + e[:, 1]
-    order = np.lexsort((w, key))  # by pair, lightest first
-    key, w, e = key[order], w[order], e[order]
-    first = np.r_[True, key[1:] != key[:-1]]
-    e, w = e[first], w[first]
-    order = np.argsort(w, kind="stable")
-    return e[order], w[order]
+    a, b = comp_map[edges[:, 0]], comp_map[edges[:, 1]]
+    keep = np.nonzero(a != b)[0]  # input is sorted by weight, so `keep` is too
+    if not len(keep):
+        return np.zeros((0, 2), np.int64), weights[:0]
+    lo, hi = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
+    key = lo * (int(hi.max()) + 1) + hi
+    order = np.argsort(key, kind="stable")  # by pair; within a pair lightest first (stable)
+    ks = key[order]
+    first = np.sort(order[np.r_[True, ks[1:] != ks[:-1]]])  # back in weight order
+    return np.stack([lo[first], hi[first]], 1), weights[keep][first]
 
 
 def _lightest_out(edges, n_comp):
     """Index of each component's lightest incident edge (edges sorted by weight), -1 if none."""
-    inter = edges.reshape(-1)  # edge i at positions 2i, 2i+1: first occurrence = lightest edge
-    comps, first = np.unique(inter, return_index=True)
-    best = np.full(n_comp, -1, np.int64)
-    best[comps] = first // 2
+    e_idx = np.arange(len(edges))
+    best = np.full(n_comp, len(edges), np.int64)
+    np.minimum.at(best, edges[:, 0], e_idx)
+    np.minimum.at(best, edges[:, 1], e_idx)
+    best[best == len(edges)] = -1
     return best
 
 
@@ -151,7 +151,9 @@ def felzenszwalb_segment(num_points: int, edges: np.ndarray, weights: np.ndarray
             if not len(e):
                 break
             best = _lightest_out(e, n_comp)
-            cand = np.unique(best[best >= 0])
+            mark = np.zeros(len(e), bool)
+            mark[best[best >= 0]] = True
+            cand = np.nonzero(mark)[0]
             ca, cb, cw = e[cand, 0], e[cand, 1], w[cand]
             if phase == "predicate":
                 ok = cw <= np.minimum(internal[ca] + k_thresh / size[ca], internal[cb] + k_thresh / size[cb])
@@ -168,7 +170,7 @@ def felzenszwalb_segment(num_points: int, edges: np.ndarray, weights: np.ndarray
             np.maximum.at(new_int, comp_map[e[accept, 0]], w[accept])
             labels, size, internal, n_comp = comp_map[labels], new_size, new_int, n_new
             e, w = _contract(e, w, comp_map)
-    return relabel_consecutive(labels)
+    return labels  # connected-component ids: already consecutive from 0
 
 
 def mesh_superpoints(vertices: np.ndarray, faces: np.ndarray, normals: np.ndarray,
