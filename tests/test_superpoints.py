@@ -36,6 +36,7 @@ def test_two_cliques_split_at_the_heavy_edge():
     edges = np.array(a + b + [(0, 30)])
     w = np.r_[np.full(len(a) + len(b), 0.001), 0.9]
     seg = felzenszwalb_segment(60, edges, w, k_thresh=0.5, min_size=5)
+    assert seg.dtype == np.int64
     assert same_partition(seg, np.r_[np.zeros(30, int), np.ones(30, int)])
     # a bigger k merges across the heavy edge: 0.9 <= 0.001 + k / 30
     assert len(np.unique(felzenszwalb_segment(60, edges, w, k_thresh=40.0, min_size=5))) == 1

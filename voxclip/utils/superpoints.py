@@ -173,7 +173,7 @@ def felzenszwalb_segment(num_points: int, edges: np.ndarray, weights: np.ndarray
             np.maximum.at(new_int, comp_map[e[accept, 0]], w[accept])
             labels, size, internal, n_comp = comp_map[labels], new_size, new_int, n_new
             e, w = _contract(e, w, comp_map)
-    return labels  # connected-component ids: already consecutive from 0
+    return labels.astype(np.int64)  # connected-component ids: already consecutive from 0
 
 
 def mesh_superpoints(vertices: np.ndarray, faces: np.ndarray, normals: np.ndarray,
