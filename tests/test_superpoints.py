@@ -100,3 +100,13 @@ def test_prepare_writes_superpoints_of_segs_json(prepared_scannet):
     seg = np.asarray(json.loads(raw.read_text())["segIndices"])
     assert sp.dtype == np.int32 and sp.min() == 0 and same_partition(sp, seg)
     np.testing.assert_array_equal(sp, relabel_consecutive(seg))
+
+
+def test_superpoints_do_not_depend_on_the_metric_scale():
+    scene = generate_scene("scene0001_00", 0)
+    # 1 mm jitter: on the generator's exact grid, equal neighbour distances make the kNN order a
+    # matter of float rounding, which scaling changes
+    v = scene.vertices[::3] + np.random.default_rng(0).normal(0, 1e-3, (len(scene.vertices[::3]), 3))
+    ref = point_superpoints(v, scene.colors[::3])
+    for s in (0.01, 25.0):
+        assert same_partition(point_superpoints(v * s, scene.colors[::3]), ref)
