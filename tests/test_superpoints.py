@@ -110,3 +110,24 @@ def test_superpoints_do_not_depend_on_the_metric_scale():
     ref = point_superpoints(v, scene.colors[::3])
     for s in (0.01, 25.0):
         assert same_partition(point_superpoints(v * s, scene.colors[::3]), ref)
+
+
+def test_superpoints_travel_with_their_points(prepared_scannet):
+    from voxclip.datasets.collate import sparse_collate
+    from voxclip.datasets.scannet import ScanNetSegmentation
+
+    pipeline = [dict(type="PointSample", num_points=500), dict(type="NormalizeColor"), dict(type="HeightFeature"),
+                dict(type="PointFeatures", keys=("colors", "height")), dict(type="Voxelize", voxel_size=0.05),
+                dict(type="PackInputs")]
+    ds = ScanNetSegmentation(str(prepared_scannet), split="train", pipeline=pipeline, with_superpoint=True)
+    item = ds[0]
+    scene = prepared_scannet / "scans" / ds.get_data_info(0)["scene_id"]
+    coord, sp = np.load(scene / "coord.npy"), np.load(scene / "superpoint.npy")
+    ids = {}  # coordinates -> superpoints of the vertices there (tile seams duplicate vertices)
+    for c, s in zip(coord.tolist(), sp.tolist()):
+        ids.setdefault(tuple(c), set()).add(s)
+    got = item["superpoint"]
+    assert got.dtype == torch.int64 and len(got) == 500
+    assert all(s in ids[tuple(p)] for p, s in zip(item["points"].numpy().tolist(), got.tolist()))
+    batch = sparse_collate([item, ds[1]])
+    assert batch["data_samples"][0]["superpoint"].tolist() == got.tolist()
