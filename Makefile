@@ -71,6 +71,7 @@ bench: $(STAMP)
 	$(PY) tools/benchmark_sparse.py
 	$(PY) tools/benchmark_prepare.py
 	$(PY) tools/benchmark_pairs.py
+	$(PY) tools/benchmark_superpoints.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -36,6 +36,7 @@ def test_two_cliques_split_at_the_heavy_edge():
     edges = np.array(a + b + [(0, 30)])
     w = np.r_[np.full(len(a) + len(b), 0.001), 0.9]
     seg = felzenszwalb_segment(60, edges, w, k_thresh=0.5, min_size=5)
+    assert seg.dtype == np.int64
     assert same_partition(seg, np.r_[np.zeros(30, int), np.ones(30, int)])
     # a bigger k merges across the heavy edge: 0.9 <= 0.001 + k / 30
     assert len(np.unique(felzenszwalb_segment(60, edges, w, k_thresh=40.0, min_size=5))) == 1
@@ -99,3 +100,34 @@ def test_prepare_writes_superpoints_of_segs_json(prepared_scannet):
     seg = np.asarray(json.loads(raw.read_text())["segIndices"])
     assert sp.dtype == np.int32 and sp.min() == 0 and same_partition(sp, seg)
     np.testing.assert_array_equal(sp, relabel_consecutive(seg))
+
+
+def test_superpoints_do_not_depend_on_the_metric_scale():
+    scene = generate_scene("scene0001_00", 0)
+    # 1 mm jitter: on the generator's exact grid, equal neighbour distances make the kNN order a
+    # matter of float rounding, which scaling changes
+    v = scene.vertices[::3] + np.random.default_rng(0).normal(0, 1e-3, (len(scene.vertices[::3]), 3))
+    ref = point_superpoints(v, scene.colors[::3])
+    for s in (0.01, 25.0):
+        assert same_partition(point_superpoints(v * s, scene.colors[::3]), ref)
+
+
+def test_superpoints_travel_with_their_points(prepared_scannet):
+    from voxclip.datasets.collate import sparse_collate
+    from voxclip.datasets.scannet import ScanNetSegmentation
+
+    pipeline = [dict(type="PointSample", num_points=500), dict(type="NormalizeColor"), dict(type="HeightFeature"),
+                dict(type="PointFeatures", keys=("colors", "height")), dict(type="Voxelize", voxel_size=0.05),
+                dict(type="PackInputs")]
+    ds = ScanNetSegmentation(str(prepared_scannet), split="train", pipeline=pipeline, with_superpoint=True)
+    item = ds[0]
+    scene = prepared_scannet / "scans" / ds.get_data_info(0)["scene_id"]
+    coord, sp = np.load(scene / "coord.npy"), np.load(scene / "superpoint.npy")
+    ids = {}  # coordinates -> superpoints of the vertices there (tile seams duplicate vertices)
+    for c, s in zip(coord.tolist(), sp.tolist()):
+        ids.setdefault(tuple(c), set()).add(s)
+    got = item["superpoint"]
+    assert got.dtype == torch.int64 and len(got) == 500
+    assert all(s in ids[tuple(p)] for p, s in zip(item["points"].numpy().tolist(), got.tolist()))
+    batch = sparse_collate([item, ds[1]])
+    assert batch["data_samples"][0]["superpoint"].tolist() == got.tolist()

@@ -18,7 +18,7 @@ from .layout import scene_files
 from .mesh import read_mesh
 from .normals import vertex_normals
 from .segments import read_seg_indices
-from voxclip.ops.superpoints import mesh_superpoints, relabel_consecutive
+from voxclip.utils.superpoints import mesh_superpoints, relabel_consecutive
 
 FORMAT_VERSION = 1
 

@@ -83,12 +83,13 @@ class S4Tokenizer(nn.Module):
                              f"channels, got {None if feats is None else tuple(feats.shape)}")
         if batch is None:
             batch = torch.zeros(points.shape[0], dtype=torch.long, device=points.device)
-        extra = torch.cat([feats if self.in_feat_channels else points.new_zeros(len(points), 0),
-                           (superpoint if superpoint is not None else torch.zeros_like(batch)).to(points)[:, None]], 1)
-        clouds = split_by_batch(points, batch, batch_size, extra)
+        if superpoint is not None and superpoint.shape[0] != points.shape[0]:
+            raise ValueError(f"S4Tokenizer: {superpoint.shape[0]} superpoint ids for {points.shape[0]} points")
+        clouds = split_by_batch(points, batch, batch_size, feats if self.in_feat_channels else None)
+        masks = [batch == b for b in range(len(clouds))]  # split_by_batch keeps this order
         patches, centres, anchors_n, aidx, pidx = [], [], [], [], []
-        for i, (pts, ex) in enumerate(clouds):
-            f, sp = ex[:, :-1], (ex[:, -1].long() if superpoint is not None else None)
+        for i, (pts, f) in enumerate(clouds):
+            sp = superpoint[masks[i]].long() if superpoint is not None else None
             a, idx = self.group(pts, sp) if groups is None else groups[i]
             c = pts[a]
             rel = normalise_patches(pts, c, idx, self.patch_norm)
