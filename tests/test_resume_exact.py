@@ -32,24 +32,35 @@ def tiny(data_root, workers):
                    "randomness.seed=0"]
 
 
-def final_state(work_dir: Path) -> dict:
-    ckpt = torch.load(work_dir / "epoch_2.pth", map_location="cpu", weights_only=False)
+def iter_based(data_root, workers):
+    """The same run as an IterBasedTrainLoop (as configs/seg/ use): 6 iterations, InfiniteSampler,
+    checkpoint and validation every 3 iterations."""
+    opts = [o for o in tiny(data_root, workers) if not o.startswith(("train_cfg.", "default_hooks.checkpoint.interval"))]
+    return opts + ["train_cfg._delete_=True", "train_cfg.type=IterBasedTrainLoop", "train_cfg.max_iters=6",
+                   "train_cfg.val_interval=3", "train_dataloader.sampler.type=InfiniteSampler",
+                   "default_hooks.checkpoint.by_epoch=False", "default_hooks.checkpoint.interval=3",
+                   "log_processor.by_epoch=False"]
+
+
+def final_state(work_dir: Path, name: str = "epoch_2.pth") -> dict:
+    ckpt = torch.load(work_dir / name, map_location="cpu", weights_only=False)
     opt = ckpt["optimizer"]["state"]
     flat = {f"model/{k}": v for k, v in ckpt["state_dict"].items()}
     flat.update({f"opt/{i}/{k}": v for i, s in opt.items() for k, v in s.items() if torch.is_tensor(v)})
     return flat
 
 
-def killed_then_resumed(data_root, work_dir: Path, workers: int, when: str) -> dict:
+def killed_then_resumed(data_root, work_dir: Path, workers: int, when: str, options=tiny,
+                        saved="epoch_1.pth", last="epoch_2.pth") -> dict:
     env = dict(os.environ, PYTHONPATH=str(REPO))
     env.pop("VOXCLIP_DEBUG", None)
-    args = [CONFIG, "--work-dir", str(work_dir), "--cfg-options", *tiny(data_root, workers)]
+    args = [CONFIG, "--work-dir", str(work_dir), "--cfg-options", *options(data_root, workers)]
     proc = subprocess.run([sys.executable, str(REPO / "tests/kill_train.py"), when, *args],
                           capture_output=True, text=True, env=env, timeout=600)
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-3000:]
-    assert (work_dir / "epoch_1.pth").is_file() and not (work_dir / "epoch_2.pth").exists()
-    train_tool.main([CONFIG, "--work-dir", str(work_dir), "--resume", "--cfg-options", *tiny(data_root, workers)])
-    return final_state(work_dir)
+    assert (work_dir / saved).is_file() and not (work_dir / last).exists()
+    train_tool.main([CONFIG, "--work-dir", str(work_dir), "--resume", "--cfg-options", *options(data_root, workers)])
+    return final_state(work_dir, last)
 
 
 def assert_same(reference: dict, other: dict, what: str):
@@ -68,6 +79,14 @@ def test_kill_and_resume_is_bit_exact(prepared_scannet, tmp_path):
     # since every sample draws its augmentation from its own (seed, epoch, index) generator
     assert_same(reference, killed_then_resumed(prepared_scannet, tmp_path / "save", 2, "epoch:1"),
                 "2 workers, killed after a save")
+
+
+def test_iteration_based_kill_and_resume_is_bit_exact(prepared_scannet, tmp_path):
+    train_tool.main([CONFIG, "--work-dir", str(tmp_path / "ref"), "--cfg-options", *iter_based(prepared_scannet, 0)])
+    reference = final_state(tmp_path / "ref", "iter_6.pth")
+    # killed after iteration 5; resumes from iter_3.pth (mmengine skips the 3 batches already used)
+    assert_same(reference, killed_then_resumed(prepared_scannet, tmp_path / "k", 0, "iter:5", iter_based,
+                                               "iter_3.pth", "iter_6.pth"), "iteration-based, killed mid-run")
 
 
 def test_resume_without_checkpoint_is_an_error(prepared_scannet, tmp_path):

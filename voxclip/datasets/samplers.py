@@ -4,19 +4,20 @@
 ``SampleIndex`` (an int) that also carries ``seed`` and ``epoch``, so the dataset, in whatever worker
 process, draws its augmentation from ``sample_generator(seed, epoch, index)``. Augmentation then does not
 depend on the number of workers, on which worker drew a sample, or on where a run was resumed.
-``prepare_config`` puts it in place of a train loader's ``DefaultSampler``.
+``prepare_config`` puts it in place of a train loader's ``DefaultSampler`` (and
+``SeededInfiniteSampler`` in place of an ``InfiniteSampler``).
 """
 from __future__ import annotations
 
 from typing import Iterator, Optional
 
 import numpy as np
-from mmengine.dataset import DefaultSampler
+from mmengine.dataset import DefaultSampler, InfiniteSampler
 from mmengine.registry import DATA_SAMPLERS
 
 from .transforms.base import sample_generator
 
-__all__ = ["SampleIndex", "EpochSeededSampler", "generator_for_index"]
+__all__ = ["SampleIndex", "EpochSeededSampler", "SeededInfiniteSampler", "generator_for_index"]
 
 
 class SampleIndex(int):
@@ -45,3 +46,13 @@ class EpochSeededSampler(DefaultSampler):
     def __iter__(self) -> Iterator[int]:
         for index in super().__iter__():
             yield SampleIndex(index, self.seed, self.epoch)
+
+
+@DATA_SAMPLERS.register_module()
+class SeededInfiniteSampler(InfiniteSampler):
+    """``InfiniteSampler`` (same stream) whose indices carry the seed and the pass over the dataset
+    (the "epoch" of an iteration-based run)."""
+
+    def _indices_of_rank(self) -> Iterator[int]:
+        for position, index in enumerate(super()._indices_of_rank()):
+            yield SampleIndex(index, self.seed, (position * self.world_size + self.rank) // self.size)

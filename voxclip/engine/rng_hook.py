@@ -1,5 +1,5 @@
-"""Random state that survives kill + ``--resume``: every epoch starts from a state derived from
-(seed, epoch), and checkpoints carry every RNG state.
+"""Random state that survives kill + ``--resume``: every epoch (every iteration of an iteration-based
+loop) starts from a state derived from (seed, epoch or iteration), and checkpoints carry every RNG state.
 
 mmengine seeds Python, numpy and torch once when the Runner is built, so a resumed run continues
 from the seed while the uninterrupted run continued from wherever epoch N left the generators (and
@@ -57,6 +57,11 @@ class RNGStateHook(Hook):
     def before_train_epoch(self, runner) -> None:
         if isinstance(runner.train_loop, EpochBasedTrainLoop):
             seed_everything(epoch_seed(runner.seed, runner.epoch))
+
+    def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
+        # iteration-based loops: every step from a state of its own (validation draws in between)
+        if not isinstance(runner.train_loop, EpochBasedTrainLoop):
+            seed_everything(epoch_seed(runner.seed, runner.iter) ^ 0x17E5)
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         checkpoint.setdefault("meta", {})["rng_state"] = get_rng_state()

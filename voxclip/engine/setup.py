@@ -64,16 +64,17 @@ def allow_trusted_checkpoints() -> None:
     register_safe_checkpoint_loader()
 
 
-_DEFAULT_SAMPLERS = ("DefaultSampler", "mmengine.DefaultSampler")
+_SEEDED_SAMPLERS = {"DefaultSampler": "EpochSeededSampler", "mmengine.DefaultSampler": "EpochSeededSampler",
+                    "InfiniteSampler": "SeededInfiniteSampler", "mmengine.InfiniteSampler": "SeededInfiniteSampler"}
 
 
 def use_reproducible_randomness(cfg: Config) -> None:
-    """Per-sample generators for the train loader (``EpochSeededSampler``, same order as
-    ``DefaultSampler``) and ``RNGStateHook``: exact kill + resume (docs/reliability.md)."""
+    """Per-sample generators for the train loader (``EpochSeededSampler`` / ``SeededInfiniteSampler``,
+    the same order as mmengine's) and ``RNGStateHook``: exact kill + resume (docs/reliability.md)."""
     loader = cfg.get("train_dataloader")
     sampler = loader.get("sampler") if loader is not None else None
-    if isinstance(sampler, dict) and sampler.get("type") in _DEFAULT_SAMPLERS:
-        sampler["type"] = "EpochSeededSampler"
+    if isinstance(sampler, dict) and sampler.get("type") in _SEEDED_SAMPLERS:
+        sampler["type"] = _SEEDED_SAMPLERS[sampler["type"]]
     hooks = list(cfg.get("custom_hooks") or [])
     if not any(isinstance(h, dict) and h.get("type") == "RNGStateHook" for h in hooks):
         cfg.custom_hooks = hooks + [dict(type="RNGStateHook")]
