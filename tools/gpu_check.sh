@@ -12,8 +12,8 @@
 #
 #   tools/gpu_check.sh [--python PY] [--wheels DIR] [--out DIR] [--voxels N] [--repeats N]
 #
-# --wheels DIR: wheels for what the machine lacks (tools/fetch_gpu_wheels.sh makes the set); they go to
-# a private --target folder (no --deps, no index), never into the machine's own environment.
+# --wheels DIR: *.whl and/or gpu_site.tar.xz (tools/fetch_gpu_wheels.sh) for what the machine lacks; they
+# go to a private --target folder (no deps resolved, no index), never into the machine's own environment.
 # Exit status: 0 when every gpu test passed (skips allowed), 1 otherwise, 2 when there is no GPU.
 set -uo pipefail
 
@@ -69,10 +69,17 @@ EOF
 }
 MISSING=$(missing)
 if [ -n "$MISSING" ] && [ -n "$WHEELS" ]; then
+    # *.whl files, and/or gpu_site.tar.xz from tools/fetch_gpu_wheels.sh (an unpacked --target folder)
     SITE=${GPU_CHECK_SITE:-/tmp/voxclip_gpu_site}
-    log "missing: $MISSING; installing $(ls "$WHEELS"/*.whl 2>/dev/null | wc -l) wheels from $WHEELS into $SITE"
-    "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$SITE" \
-        "$WHEELS"/*.whl > "$OUT/pip_install.log" 2>&1 || { log "wheel install failed:"; tail -n 20 "$OUT/pip_install.log"; }
+    mkdir -p "$SITE"
+    log "missing: $MISSING; installing from $WHEELS into $SITE"
+    for archive in "$WHEELS"/*.tar.xz; do
+        [ -e "$archive" ] && tar -C "$SITE" -xJf "$archive"
+    done
+    if compgen -G "$WHEELS/*.whl" >/dev/null; then
+        "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$SITE" \
+            "$WHEELS"/*.whl > "$OUT/pip_install.log" 2>&1 || { log "wheel install failed:"; tail -n 20 "$OUT/pip_install.log"; }
+    fi
     export PYTHONPATH="$SITE${PYTHONPATH:+:$PYTHONPATH}"
     MISSING=$(missing)
 fi
