@@ -10,7 +10,10 @@
 #   4. writes OUT/gpu_check.json and OUT/gpu_check.txt (tools/gpu_check_summary.py), with the issue's
 #      targets: spconv forward <= 0.04 s, torch backend within 3x of spconv.
 #
-#   tools/gpu_check.sh [--python PY] [--wheels DIR] [--out DIR] [--voxels N] [--repeats N]
+#   tools/gpu_check.sh [--python PY] [--wheels DIR] [--out DIR] [--voxels N] [--repeats N] [--device cpu]
+#
+# --device cpu: a rehearsal of every step on a machine without a GPU (the gpu tests skip, the
+# benchmark runs on CPU): checks the script itself before a GPU session spends its minutes.
 #
 # --wheels DIR: *.whl and/or gpu_site.tar.xz (tools/fetch_gpu_wheels.sh) for what the machine lacks; they
 # go to a private --target folder (no deps resolved, no index), never into the machine's own environment.
@@ -24,6 +27,7 @@ WHEELS=""
 OUT=$REPO/gpu_check_out
 VOXELS=160000
 REPEATS=5
+DEVICE=cuda
 TEST_TIMEOUT=${GPU_CHECK_TEST_TIMEOUT:-300}
 BENCH_TIMEOUT=${GPU_CHECK_BENCH_TIMEOUT:-150}
 
@@ -35,10 +39,12 @@ while [ $# -gt 0 ]; do
         --out) OUT=${2:?--out needs a value}; shift 2 ;;
         --voxels) VOXELS=${2:?--voxels needs a value}; shift 2 ;;
         --repeats) REPEATS=${2:?--repeats needs a value}; shift 2 ;;
+        --device) DEVICE=${2:?--device needs a value}; shift 2 ;;
         -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown option '$1' (see --help)" ;;
     esac
 done
+[[ $DEVICE == cuda || $DEVICE == cpu ]] || die "--device takes cuda or cpu (a rehearsal), got '$DEVICE'"
 [ -z "$WHEELS" ] || [ -d "$WHEELS" ] || die "--wheels $WHEELS: directory not found"
 [[ $VOXELS =~ ^[0-9]+$ && $REPEATS =~ ^[1-9][0-9]*$ ]] || die "--voxels and --repeats take positive integers"
 command -v "$PYTHON" >/dev/null 2>&1 || die "--python $PYTHON: interpreter not found"
@@ -50,7 +56,7 @@ log() { echo "[gpu_check +$(( $(date +%s) - start ))s] $*"; }
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader > "$OUT/nvidia_smi.txt" 2>&1 \
     || echo "nvidia-smi failed" > "$OUT/nvidia_smi.txt"
 log "GPU: $(head -n 1 "$OUT/nvidia_smi.txt")"
-"$PYTHON" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' \
+[ "$DEVICE" = cpu ] || "$PYTHON" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' \
     || die "$PYTHON: torch does not see a CUDA device (nvidia-smi: $(head -n 1 "$OUT/nvidia_smi.txt"))"
 
 missing() {  # modules voxclip and its GPU checks import, that do not import here
@@ -100,8 +106,8 @@ TEST_RC=$?
 tail -n 15 "$OUT/gpu_tests.log"
 
 # ---- 3. benchmark
-log "benchmark_sparse.py --device cuda --voxels $VOXELS --repeats $REPEATS --precision fp32,amp (timeout ${BENCH_TIMEOUT}s)"
-timeout "$BENCH_TIMEOUT" "$PYTHON" "$REPO/tools/benchmark_sparse.py" --device cuda --voxels "$VOXELS" \
+log "benchmark_sparse.py --device $DEVICE --voxels $VOXELS --repeats $REPEATS --precision fp32,amp (timeout ${BENCH_TIMEOUT}s)"
+timeout "$BENCH_TIMEOUT" "$PYTHON" "$REPO/tools/benchmark_sparse.py" --device "$DEVICE" --voxels "$VOXELS" \
     --repeats "$REPEATS" --threads "$OMP_NUM_THREADS" --precision fp32,amp \
     --json "$OUT/benchmark_sparse_gpu.json" > "$OUT/benchmark_sparse_gpu.txt" 2>&1
 BENCH_RC=$?
