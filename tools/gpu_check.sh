@@ -10,7 +10,7 @@
 #   4. writes OUT/gpu_check.json and OUT/gpu_check.txt (tools/gpu_check_summary.py), with the issue's
 #      targets: spconv forward <= 0.04 s, torch backend within 3x of spconv.
 #
-#   tools/gpu_check.sh [--python PY] [--wheels DIR] [--out DIR] [--voxels N] [--repeats N] [--device cpu]
+#   tools/gpu_check.sh [--python PY] [--wheels DIR] [--out DIR] [--voxels N] [--repeats N] [--arch 34C] [--device cpu]
 #
 # --device cpu: a rehearsal of every step on a machine without a GPU (the gpu tests skip, the
 # benchmark runs on CPU): checks the script itself before a GPU session spends its minutes.
@@ -28,6 +28,7 @@ OUT=$REPO/gpu_check_out
 VOXELS=160000
 REPEATS=5
 DEVICE=cuda
+ARCH=34C
 TEST_TIMEOUT=${GPU_CHECK_TEST_TIMEOUT:-300}
 BENCH_TIMEOUT=${GPU_CHECK_BENCH_TIMEOUT:-150}
 
@@ -40,6 +41,7 @@ while [ $# -gt 0 ]; do
         --voxels) VOXELS=${2:?--voxels needs a value}; shift 2 ;;
         --repeats) REPEATS=${2:?--repeats needs a value}; shift 2 ;;
         --device) DEVICE=${2:?--device needs a value}; shift 2 ;;
+        --arch) ARCH=${2:?--arch needs a value}; shift 2 ;;
         -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown option '$1' (see --help)" ;;
     esac
@@ -106,8 +108,8 @@ TEST_RC=$?
 tail -n 15 "$OUT/gpu_tests.log"
 
 # ---- 3. benchmark
-log "benchmark_sparse.py --device $DEVICE --voxels $VOXELS --repeats $REPEATS --precision fp32,amp (timeout ${BENCH_TIMEOUT}s)"
-timeout "$BENCH_TIMEOUT" "$PYTHON" "$REPO/tools/benchmark_sparse.py" --device "$DEVICE" --voxels "$VOXELS" \
+log "benchmark_sparse.py --device $DEVICE --arch $ARCH --voxels $VOXELS --repeats $REPEATS --precision fp32,amp (timeout ${BENCH_TIMEOUT}s)"
+timeout "$BENCH_TIMEOUT" "$PYTHON" "$REPO/tools/benchmark_sparse.py" --device "$DEVICE" --arch "$ARCH" --voxels "$VOXELS" \
     --repeats "$REPEATS" --threads "$OMP_NUM_THREADS" --precision fp32,amp \
     --json "$OUT/benchmark_sparse_gpu.json" > "$OUT/benchmark_sparse_gpu.txt" 2>&1
 BENCH_RC=$?
