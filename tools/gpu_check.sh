@@ -10,10 +10,13 @@
 #   4. writes OUT/gpu_check.json and OUT/gpu_check.txt (tools/gpu_check_summary.py), with the issue's
 #      targets: spconv forward <= 0.04 s, torch backend within 3x of spconv.
 #
-#   tools/gpu_check.sh [--python PY] [--wheels DIR] [--out DIR] [--voxels N] [--repeats N]
+#   tools/gpu_check.sh [--python PY] [--wheels DIR] [--out DIR] [--voxels N] [--repeats N] [--arch 34C] [--device cpu]
 #
-# --wheels DIR: wheels for what the machine lacks (tools/fetch_gpu_wheels.sh makes the set); they go to
-# a private --target folder (no --deps, no index), never into the machine's own environment.
+# --device cpu: a rehearsal of every step on a machine without a GPU (the gpu tests skip, the
+# benchmark runs on CPU): checks the script itself before a GPU session spends its minutes.
+#
+# --wheels DIR: *.whl and/or gpu_site.tar.xz (tools/fetch_gpu_wheels.sh) for what the machine lacks; they
+# go to a private --target folder (no deps resolved, no index), never into the machine's own environment.
 # Exit status: 0 when every gpu test passed (skips allowed), 1 otherwise, 2 when there is no GPU.
 set -uo pipefail
 
@@ -24,6 +27,8 @@ WHEELS=""
 OUT=$REPO/gpu_check_out
 VOXELS=160000
 REPEATS=5
+DEVICE=cuda
+ARCH=34C
 TEST_TIMEOUT=${GPU_CHECK_TEST_TIMEOUT:-300}
 BENCH_TIMEOUT=${GPU_CHECK_BENCH_TIMEOUT:-150}
 
@@ -35,10 +40,13 @@ while [ $# -gt 0 ]; do
         --out) OUT=${2:?--out needs a value}; shift 2 ;;
         --voxels) VOXELS=${2:?--voxels needs a value}; shift 2 ;;
         --repeats) REPEATS=${2:?--repeats needs a value}; shift 2 ;;
+        --device) DEVICE=${2:?--device needs a value}; shift 2 ;;
+        --arch) ARCH=${2:?--arch needs a value}; shift 2 ;;
         -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown option '$1' (see --help)" ;;
     esac
 done
+[[ $DEVICE == cuda || $DEVICE == cpu ]] || die "--device takes cuda or cpu (a rehearsal), got '$DEVICE'"
 [ -z "$WHEELS" ] || [ -d "$WHEELS" ] || die "--wheels $WHEELS: directory not found"
 [[ $VOXELS =~ ^[0-9]+$ && $REPEATS =~ ^[1-9][0-9]*$ ]] || die "--voxels and --repeats take positive integers"
 command -v "$PYTHON" >/dev/null 2>&1 || die "--python $PYTHON: interpreter not found"
@@ -50,7 +58,7 @@ log() { echo "[gpu_check +$(( $(date +%s) - start ))s] $*"; }
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader > "$OUT/nvidia_smi.txt" 2>&1 \
     || echo "nvidia-smi failed" > "$OUT/nvidia_smi.txt"
 log "GPU: $(head -n 1 "$OUT/nvidia_smi.txt")"
-"$PYTHON" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' \
+[ "$DEVICE" = cpu ] || "$PYTHON" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' \
     || die "$PYTHON: torch does not see a CUDA device (nvidia-smi: $(head -n 1 "$OUT/nvidia_smi.txt"))"
 
 missing() {  # modules voxclip and its GPU checks import, that do not import here
@@ -69,10 +77,17 @@ EOF
 }
 MISSING=$(missing)
 if [ -n "$MISSING" ] && [ -n "$WHEELS" ]; then
+    # *.whl files, and/or gpu_site.tar.xz from tools/fetch_gpu_wheels.sh (an unpacked --target folder)
     SITE=${GPU_CHECK_SITE:-/tmp/voxclip_gpu_site}
-    log "missing: $MISSING; installing $(ls "$WHEELS"/*.whl 2>/dev/null | wc -l) wheels from $WHEELS into $SITE"
-    "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$SITE" \
-        "$WHEELS"/*.whl > "$OUT/pip_install.log" 2>&1 || { log "wheel install failed:"; tail -n 20 "$OUT/pip_install.log"; }
+    mkdir -p "$SITE"
+    log "missing: $MISSING; installing from $WHEELS into $SITE"
+    for archive in "$WHEELS"/*.tar.xz; do
+        [ -e "$archive" ] && tar -C "$SITE" -xJf "$archive"
+    done
+    if compgen -G "$WHEELS/*.whl" >/dev/null; then
+        "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$SITE" \
+            "$WHEELS"/*.whl > "$OUT/pip_install.log" 2>&1 || { log "wheel install failed:"; tail -n 20 "$OUT/pip_install.log"; }
+    fi
     export PYTHONPATH="$SITE${PYTHONPATH:+:$PYTHONPATH}"
     MISSING=$(missing)
 fi
@@ -93,8 +108,8 @@ TEST_RC=$?
 tail -n 15 "$OUT/gpu_tests.log"
 
 # ---- 3. benchmark
-log "benchmark_sparse.py --device cuda --voxels $VOXELS --repeats $REPEATS --precision fp32,amp (timeout ${BENCH_TIMEOUT}s)"
-timeout "$BENCH_TIMEOUT" "$PYTHON" "$REPO/tools/benchmark_sparse.py" --device cuda --voxels "$VOXELS" \
+log "benchmark_sparse.py --device $DEVICE --arch $ARCH --voxels $VOXELS --repeats $REPEATS --precision fp32,amp (timeout ${BENCH_TIMEOUT}s)"
+timeout "$BENCH_TIMEOUT" "$PYTHON" "$REPO/tools/benchmark_sparse.py" --device "$DEVICE" --arch "$ARCH" --voxels "$VOXELS" \
     --repeats "$REPEATS" --threads "$OMP_NUM_THREADS" --precision fp32,amp \
     --json "$OUT/benchmark_sparse_gpu.json" > "$OUT/benchmark_sparse_gpu.txt" 2>&1
 BENCH_RC=$?

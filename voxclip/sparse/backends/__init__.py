@@ -16,7 +16,8 @@ import torch
 
 BACKENDS = ("torch", "spconv", "minkowski")
 _INSTALL_HINT = {
-    "spconv": "install it with `pip install voxclip[spconv]` (CPU) or the spconv-cuXXX wheel matching your CUDA",
+    "spconv": "install it with `pip install voxclip[spconv]` (CPU) or spconv-cu12x==2.3.8 matching your CUDA "
+              "(`docker/install.sh` picks the wheel from nvcc; docs/gpu.md)",
     "minkowski": "MinkowskiEngine has no usable wheels: build 0.5.4 from source as described in docs/sparse_backends.md",
 }
 _MODULES = {"torch": "torch_backend", "spconv": "spconv_backend", "minkowski": "minkowski_backend"}
