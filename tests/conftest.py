@@ -76,3 +76,14 @@ def tiny_vit_clip(tmp_path_factory) -> str:
     from make_random_clip import make_random_clip
 
     return str(make_random_clip(str(tmp_path_factory.mktemp("clip_vit") / "tiny_vit_clip.pt"), "tiny_vit", seed=0))
+
+
+@pytest.fixture(autouse=True)
+def _restore_sparse_backend():
+    """tools' prepare_config sets the process-wide sparse backend (e.g. test.py --sparse-backend
+    spconv); restore it after each test so tests do not depend on their order."""
+    from voxclip.sparse.backends import current_backend, set_backend
+
+    before = current_backend()
+    yield
+    set_backend(before)
