@@ -264,7 +264,9 @@ def test_samples_and_prefix_cache_round_trip(pairs_root, tiny_clip, tmp_path):
         cache_tool.cache_prefixes(other, str(cache_dir), log=lambda m: None)
     Path(PrefixCache(str(cache_dir)).path(info["scene_id"], info["frame"])).unlink()
     with pytest.raises(FileNotFoundError, match="cache_clipcap_prefixes"):
-        ConceptAlignPairs(pairs_root, split=None, frame_stride=2, cache_dir=str(cache_dir))
+        ConceptAlignPairs(pairs_root, split=None, frame_stride=2, cache_dir=str(cache_dir), require_cache=True)
+    partial = ConceptAlignPairs(pairs_root, split=None, frame_stride=2, image_size=64, cache_dir=str(cache_dir))
+    assert "image" in partial[0] and "target" not in partial[0]  # incomplete cache: the teacher runs instead
 
 
 # -- training through tools/train.py -----------------------------------------------------------
