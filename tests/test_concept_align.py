@@ -216,6 +216,13 @@ def test_ablation_switches_build_and_run(tmp_path, tiny_clip):
     for m, shape in ((no_ca, (4, 16)), (no_cap, (1, 32)), (last, (4, 16))):
         out = m(batch, mode="tensor")
         assert out["pred"].shape == out["target"].shape == (2, *shape)
+    # concept_source: 'output' trains every encoder weight; 'input' (Eq. 6-7 literally) leaves block 12 and the norm out
+    for source, untouched in (("output", set()), ("input", {"blocks.2", "norm"})):
+        m = _pretrainer(tiny_clip, clipcap, concept_source=source)
+        m(batch, mode="loss")["loss_align"].backward()
+        no_grad = {".".join(k.split(".")[:2]) if k.startswith("blocks") else k.split(".")[0]
+                   for k, p in m.encoder.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0}
+        assert no_grad == untouched, (source, no_grad)
 
 
 # -- samples and cache -------------------------------------------------------------------------

@@ -63,6 +63,7 @@ model = dict(
     target_shape=(prefix_length, prefix_dim),
     concept=dict(num_concepts=32, share_blocks=True, layers="all", mlp_ratio=4.0),
     concept_cross_attention=True,
+    concept_source="output",  # layer i's output tokens (the last after the final norm): every encoder weight trains
     loss_weight=1.0,
 )
 
