@@ -216,6 +216,13 @@ def test_ablation_switches_build_and_run(tmp_path, tiny_clip):
     for m, shape in ((no_ca, (4, 16)), (no_cap, (1, 32)), (last, (4, 16))):
         out = m(batch, mode="tensor")
         assert out["pred"].shape == out["target"].shape == (2, *shape)
+    # concept_source: 'output' trains every encoder weight; 'input' (Eq. 6-7 literally) leaves block 12 and the norm out
+    for source, untouched in (("output", set()), ("input", {"blocks.2", "norm"})):
+        m = _pretrainer(tiny_clip, clipcap, concept_source=source)
+        m(batch, mode="loss")["loss_align"].backward()
+        no_grad = {".".join(k.split(".")[:2]) if k.startswith("blocks") else k.split(".")[0]
+                   for k, p in m.encoder.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0}
+        assert no_grad == untouched, (source, no_grad)
 
 
 # -- samples and cache -------------------------------------------------------------------------
@@ -264,7 +271,9 @@ def test_samples_and_prefix_cache_round_trip(pairs_root, tiny_clip, tmp_path):
         cache_tool.cache_prefixes(other, str(cache_dir), log=lambda m: None)
     Path(PrefixCache(str(cache_dir)).path(info["scene_id"], info["frame"])).unlink()
     with pytest.raises(FileNotFoundError, match="cache_clipcap_prefixes"):
-        ConceptAlignPairs(pairs_root, split=None, frame_stride=2, cache_dir=str(cache_dir))
+        ConceptAlignPairs(pairs_root, split=None, frame_stride=2, cache_dir=str(cache_dir), require_cache=True)
+    partial = ConceptAlignPairs(pairs_root, split=None, frame_stride=2, image_size=64, cache_dir=str(cache_dir))
+    assert "image" in partial[0] and "target" not in partial[0]  # incomplete cache: the teacher runs instead
 
 
 # -- training through tools/train.py -----------------------------------------------------------

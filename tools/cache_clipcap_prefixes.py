@@ -8,8 +8,9 @@ every pair a concept-alignment pretraining config trains on, so that the long ru
 Reads CONFIG's ``model.teacher`` and ``train_dataloader.dataset`` (its scenes, frame_stride and
 image_size), writes CACHE_DIR/meta.json and CACHE_DIR/<scene>/<frame:06d>.npy atomically
 (voxclip.models.concept_align.cache). Entries already there are skipped: an interrupted run resumes.
-Then train with the cache: ``--cfg-options train_dataloader.dataset.cache_dir=CACHE_DIR model.teacher=None
-model.target_shape=[k,d]`` (the configs' ``prefix_cache`` switch does this).
+The dataset reads the cache when it is complete for its pairs (``train_dataloader.dataset.cache_dir``,
+data/scannet/clipcap_cache in the paper config); add ``--cfg-options model.teacher=None`` to train
+without building the image tower (``model.target_shape`` then gives the prefix shape).
 """
 from __future__ import annotations
 

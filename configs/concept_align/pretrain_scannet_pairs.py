@@ -11,9 +11,9 @@
 # Teacher weights (local files, never downloaded at run time):
 #        checkpoints/clip/ViT-B-32-openai.pt      OpenAI's ViT-B/32 (open_clip 'ViT-B-32' 'openai')
 #        checkpoints/clipcap/conceptual_weights.pt ClipCap's Conceptual Captions MLP model (gpt.* ignored)
-# Optional teacher cache (no image tower during training):
+# Optional teacher cache, read when complete (else the teacher runs on the images):
 #        python tools/cache_clipcap_prefixes.py configs/concept_align/pretrain_scannet_pairs.py data/scannet/clipcap_cache
-#        then train with --cfg-options train_dataloader.dataset.cache_dir=data/scannet/clipcap_cache model.teacher=None
+#        (add --cfg-options model.teacher=None to train without building the image tower at all)
 # Run:   torchrun --nproc_per_node 4 tools/train.py configs/concept_align/pretrain_scannet_pairs.py --launcher pytorch
 # -> work_dirs/pretrain_scannet_pairs/epoch_250.pth; its tokenizer.* / encoder.* keys initialise
 #    configs/concept_align/3detr_scannet.py and seg_scannet.py.
@@ -39,7 +39,7 @@ train_dataloader = dict(
     collate_fn=dict(type="concept_pairs_collate"),
     dataset=dict(type="ConceptAlignPairs", data_root=data_root, split="train", frame_stride=25,
                  num_points=num_points, image_size=224, scale_range=(2.0 / 3.0, 1.5), translate=0.2,
-                 cache_dir=None, target_shape=(prefix_length, prefix_dim)),
+                 cache_dir=data_root + "/clipcap_cache", target_shape=(prefix_length, prefix_dim)),
 )
 val_dataloader = None
 val_cfg = None
@@ -63,6 +63,7 @@ model = dict(
     target_shape=(prefix_length, prefix_dim),
     concept=dict(num_concepts=32, share_blocks=True, layers="all", mlp_ratio=4.0),
     concept_cross_attention=True,
+    concept_source="output",  # layer i's output tokens (the last after the final norm): every encoder weight trains
     loss_weight=1.0,
 )
 

@@ -22,7 +22,7 @@ prefix_dim = 16
 
 train_dataloader = dict(
     batch_size=4, num_workers=1, persistent_workers=True,
-    dataset=dict(data_root=data_root, frame_stride=10, num_points=num_points, image_size=64,
+    dataset=dict(data_root=data_root, frame_stride=10, num_points=num_points, image_size=64, cache_dir=None,
                  target_shape=(prefix_length, prefix_dim)),
 )
 

@@ -11,16 +11,20 @@ videos at a frame rate of 25; with pairs extracted by ``--frame-skip 25`` every 
 - ``image`` float32 (3, S, S): the colour frame as CLIP's preprocessing gives it (shorter side
   resized to S bicubic with antialiasing, centre crop, clamp to [0, 1], CLIP mean/std), S = the
   teacher's input size (224 for ViT-B/32). Not augmented, so the teacher target is fixed per pair.
-- ``target`` float32 (k_cap, d_cap): the cached teacher prefix, when ``cache_dir`` is given
-  (voxclip.models.concept_align.cache); the image is then not loaded unless ``load_images``.
+- ``target`` float32 (k_cap, d_cap): the cached teacher prefix, when ``cache_dir`` holds an entry
+  for every selected pair (voxclip.models.concept_align.cache; tools/cache_clipcap_prefixes.py);
+  the image is then not loaded unless ``load_images``. An absent or incomplete cache is logged and
+  the samples carry images for the teacher instead (``require_cache=True`` makes it an error).
 """
 from __future__ import annotations
 
+import logging
 from typing import Optional, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from mmengine.logging import print_log
 from mmengine.registry import FUNCTIONS
 
 from voxclip.registry import DATASETS
@@ -53,7 +57,8 @@ class ConceptAlignPairs(RGBDPairs):
         image_size: teacher input size S (224); None = no image (cached targets only).
         scale_range: per-axis scale bounds ((2/3, 3/2)); None = off.
         translate: per-axis shift bound in metres (0.2); 0 = off.
-        cache_dir: teacher-target cache (tools/cache_clipcap_prefixes.py); every pair must be in it.
+        cache_dir: teacher-target cache (tools/cache_clipcap_prefixes.py), used when complete.
+        require_cache: an absent or incomplete cache is an error instead of a fallback to images.
         target_shape: expected (k_cap, d_cap) of cached targets (checked when given).
         load_images: also load the image when reading the cache.
     """
@@ -61,25 +66,26 @@ class ConceptAlignPairs(RGBDPairs):
     def __init__(self, data_root: str, split: Optional[str] = "train", frame_stride: int = 25,
                  num_points: int = 4096, image_size: Optional[int] = 224,
                  scale_range: Optional[Sequence[float]] = (2.0 / 3.0, 1.5), translate: float = 0.2,
-                 cache_dir: Optional[str] = None, target_shape: Optional[Sequence[int]] = None,
-                 load_images: bool = False, **kwargs):
+                 cache_dir: Optional[str] = None, require_cache: bool = False,
+                 target_shape: Optional[Sequence[int]] = None, load_images: bool = False, **kwargs):
         if int(frame_stride) < 1 or int(num_points) < 1:
             raise ValueError(f"ConceptAlignPairs: frame_stride ({frame_stride}) and num_points ({num_points}) "
                              f"must be >= 1")
         self.frame_stride, self.num_points = int(frame_stride), int(num_points)
         self.image_size = None if image_size is None else int(image_size)
         self.translate = float(translate)
-        self.cache_dir = cache_dir
+        self.cache_dir, self.require_cache = cache_dir, bool(require_cache)
         self.target_shape = None if target_shape is None else tuple(int(v) for v in target_shape)
-        self.load_images = bool(load_images) or cache_dir is None
-        if self.load_images and self.image_size is None:
-            raise ValueError("ConceptAlignPairs: without cache_dir the image is needed: set image_size")
+        self._load_images_opt = bool(load_images)
         self._cache = None
         if cache_dir is not None:
             from voxclip.models.concept_align.cache import PrefixCache
 
             self._cache = PrefixCache(cache_dir)
         super().__init__(data_root, split=split, scale_range=scale_range, **kwargs)
+        self.load_images = self._load_images_opt or self._cache is None
+        if self.load_images and self.image_size is None:
+            raise ValueError("ConceptAlignPairs: without a complete teacher cache the image is needed: set image_size")
 
     def load_data_list(self) -> list[dict]:
         infos = [i for i in super().load_data_list() if i["frame"] % self.frame_stride == 0]
@@ -87,11 +93,15 @@ class ConceptAlignPairs(RGBDPairs):
             raise ValueError(f"{self.data_root}: no pair with frame % {self.frame_stride} == 0 (extract pairs with "
                              f"--frame-skip {self.frame_stride}, or lower frame_stride)")
         if self._cache is not None:
-            for info in infos:
-                if not self._cache.has(info["scene_id"], info["frame"]):
-                    raise FileNotFoundError(
-                        f"{self._cache.path(info['scene_id'], info['frame'])}: teacher prefix not cached (run "
-                        f"tools/cache_clipcap_prefixes.py on the pretraining config, or drop cache_dir)")
+            missing = [i for i in infos if not self._cache.has(i["scene_id"], i["frame"])]
+            if missing:
+                msg = (f"{self._cache.path(missing[0]['scene_id'], missing[0]['frame'])}: teacher prefix not cached "
+                       f"({len(missing)} of {len(infos)} pairs missing; run tools/cache_clipcap_prefixes.py on the "
+                       f"pretraining config)")
+                if self.require_cache:
+                    raise FileNotFoundError(msg)
+                print_log(msg + "; the teacher runs on the images instead", logger="current", level=logging.WARNING)
+                self._cache = None
         return infos
 
     def load_sample(self, info: dict) -> Optional[dict]:

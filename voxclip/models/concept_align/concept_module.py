@@ -1,8 +1,9 @@
 """3D concept extraction module (concept-alignment distillation, Sec. 3.2, Eq. 5-8, App. A.1).
 
 k_con learnable concept queries C0 (k_con x d, d = the encoder width). At encoder layer i the
-concepts attend to that layer's point tokens F_{i-1} (the block's input, pos added: Eq. 6 uses the
-same F_in that the layer's self-attention reads, Eq. 7), then an FFN, each with a LayerNorm:
+concepts attend to that layer's point tokens F (which ones -- the block's output, or its input as
+Eq. 6-7 read literally -- the pretrainer's ``concept_source`` chooses), then an FFN, each with a
+LayerNorm:
 
     C <- C + CrossAttn(LN_q(C), LN_kv(F))            (Eq. 6)
     C <- C + FFN(LN(C))

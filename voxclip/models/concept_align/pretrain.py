@@ -4,8 +4,8 @@ Per batch of ConceptAlignPairs samples (points (B, N, 3), images or cached targe
 
     M, T = FPS + kNN(X)                       tokenizer (Eq. 1-2), 64 patches x 32 points
     F0   = PointNet(T), pos = MLP(M)          tokenizer (Eq. 3)
-    F, {F_in_i} = Transformer(F0)             encoder.forward_layers (Eq. 4), pos added at every block
-    C    = ConceptExtractor({F_in_i})         k_con concept queries, cross-attention per layer (Eq. 5-8)
+    F, {F_i} = Transformer(F0)                encoder.forward_layers (Eq. 4), pos added at every block
+    C    = ConceptExtractor({F_i})            k_con concept queries, cross-attention per layer (Eq. 5-8)
     C'   = ConceptProjector(C)                2-layer MLP, (k_con x d) -> (k_cap x d_cap)
     P    = ClipCap(CLIP(x))                   frozen teacher (Eq. 9-10), or the cached P
     loss_align = w * MSE(C', P)               Eq. 12
@@ -46,6 +46,10 @@ class ConceptAlignPretrainer(BaseModel):
         target_shape: (k_cap, d_cap) when teacher is None (the cache's shape).
         concept: ConceptExtractor options (num_concepts, share_blocks, layers, mlp_ratio, ...).
         concept_cross_attention: False = ablation without the concept module.
+        concept_source: which tokens of layer i the concepts attend to: 'output' (block i's output;
+            the last one after the encoder's final LayerNorm, so every encoder weight is trained) or
+            'input' (block i's input, Eq. 6-7 read literally; block 12 and the final norm then get
+            no gradient from the loss and DDP needs find_unused_parameters=True).
         projector_hidden: hidden width of the 2-layer MLP (default max(d, d_cap)).
         loss_weight: weight of loss_align.
     forward(inputs, data_samples, mode): 'loss' -> dict(loss_align); 'tensor' -> dict(pred (B, k, d),
@@ -54,7 +58,8 @@ class ConceptAlignPretrainer(BaseModel):
 
     def __init__(self, tokenizer: dict, encoder: dict, teacher: Optional[dict] = None,
                  target_shape: Optional[tuple] = None, concept: Optional[dict] = None,
-                 concept_cross_attention: bool = True, projector_hidden: Optional[int] = None,
+                 concept_cross_attention: bool = True, concept_source: str = "output",
+                 projector_hidden: Optional[int] = None,
                  loss_weight: float = 1.0, data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.tokenizer = MODELS.build(tokenizer)
@@ -73,6 +78,9 @@ class ConceptAlignPretrainer(BaseModel):
             shape = tuple(int(v) for v in target_shape)
         self.target_shape = tuple(shape)
         self.concept_cross_attention = bool(concept_cross_attention)
+        if concept_source not in ("output", "input"):
+            raise ValueError(f"ConceptAlignPretrainer: concept_source must be 'output' or 'input', got {concept_source!r}")
+        self.concept_source = concept_source
         if self.concept_cross_attention:
             ccfg = dict(concept or {})
             ccfg.setdefault("dim", d)
@@ -93,10 +101,13 @@ class ConceptAlignPretrainer(BaseModel):
     def student(self, points: torch.Tensor) -> torch.Tensor:
         """(B, N, 3) points -> C' (B, k_cap, d_cap)."""
         tok = self.tokenizer(points)
-        final, layer_in, _ = self.encoder.forward_layers(tok.tokens, tok.pos)
+        final, layer_in, layer_out = self.encoder.forward_layers(tok.tokens, tok.pos)
         if self.concept is None:
             return self.projector(final)
-        feats = layer_in if self.concept.layers == "all" else [final]
+        if self.concept.layers == "last":
+            feats = [final]
+        else:
+            feats = layer_in if self.concept_source == "input" else layer_out[:-1] + [final]
         return self.projector(self.concept(feats))
 
     def targets(self, inputs: dict) -> torch.Tensor:
