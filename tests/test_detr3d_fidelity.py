@@ -308,3 +308,25 @@ def test_published_augmentation_in_configs():
     for path in ("configs/votenet/votenet_srunet34c_scannet.py", "configs/text4point/votenet_srunet34c_scannet.py",
                  "configs/text4point/pretrain_srunet34c_scannet_pairs.py"):
         assert Config.fromfile(path).model.backbone.conv0_kernel_size == 3, path
+
+
+def test_rotated_giou_enclosing_axis_aligned_box_as_3detr():
+    from voxclip.ops.giou3d import generalized_box3d_iou
+    from voxclip.ops.iou3d import boxes_iou3d
+    from voxclip.structures.boxes import box_corners
+
+    g = torch.Generator().manual_seed(7)
+    a = torch.cat([torch.rand(3, 3, generator=g) * 2, 0.5 + torch.rand(3, 3, generator=g), torch.rand(3, 1, generator=g) * 3], 1)
+    b = torch.cat([torch.rand(2, 3, generator=g) * 2, 0.5 + torch.rand(2, 3, generator=g), torch.rand(2, 1, generator=g) * 3], 1)
+    got = generalized_box3d_iou(a.double(), b.double(), enclosing="aabb")
+    iou = boxes_iou3d(a.double(), b.double())
+    for i in range(3):
+        for j in range(2):
+            c = torch.cat([box_corners(a[i:i + 1].double())[0], box_corners(b[j:j + 1].double())[0]])
+            hull = float((c.amax(0) - c.amin(0)).prod())  # 3DETR enclosing_box3d_vol
+            va, vb = float(a[i, 3:6].prod()), float(b[j, 3:6].prod())
+            inter = float(iou[i, j]) * (va + vb) / (1 + float(iou[i, j]))
+            union = va + vb - inter
+            assert float(got[i, j]) == pytest.approx(inter / union - (hull - union) / hull, abs=1e-6)
+    assert not torch.allclose(got, generalized_box3d_iou(a.double(), b.double(), enclosing="hull"))
+    assert DETR3DHead(num_classes=2, in_channels=8).criterion.matcher.weights["giou_enclosing"] == "aabb"

@@ -20,9 +20,17 @@ model = dict(
     class_token=True,
     clip_dropout=0.3,
     freeze_clip=True,
-    tokenizer=dict(type="PointTokenizer", num_tokens=512, patch_size=16, embed_dim=clip_width, pointnet_hidden=(64, 128)),
+    # 256 tokens like the 3DETR demo (the paper config: 512 x 16)
+    tokenizer=dict(type="PointTokenizer", num_tokens=256, patch_size=16, embed_dim=clip_width, pointnet_hidden=(64, 128)),
     clip=dict(type="ClipTransformerEncoder", model_cfg=tiny_clip, quick_gelu=True, weights=None, random_init=True),
     head=dict(_base_.model.head, in_channels=clip_width),
 )
+max_epochs = 40
+param_scheduler = [
+    dict(type="LinearLR", start_factor=0.1, by_epoch=True, begin=0, end=2, convert_to_iter_based=True),
+    dict(type="CosineAnnealingLR", by_epoch=True, begin=2, end=max_epochs, T_max=max_epochs - 2,
+         eta_min=1e-5, convert_to_iter_based=True),
+]
+train_cfg = dict(type="EpochBasedTrainLoop", max_epochs=max_epochs, val_interval=20)
 optim_wrapper = dict(_delete_=True, type="OptimWrapper", optimizer=dict(type="AdamW", lr=1e-3, weight_decay=0.04),
                      clip_grad=dict(max_norm=1.0))

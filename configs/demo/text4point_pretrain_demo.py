@@ -22,7 +22,8 @@ train_dataloader = dict(
 )
 
 model = dict(
-    backbone=dict(in_channels=4, out_channels=64, arch="tiny", embed_dim=32),
+    # first conv 5 like the demo fine-tuning backbones (the paper configs use 3 on both sides)
+    backbone=dict(in_channels=4, out_channels=64, arch="tiny", embed_dim=32, conv0_kernel_size=5),
     image_encoder=dict(model_name="RN50", model_cfg=tiny_clip_cfg, weights=clip_weights),
     text=dict(text_encoder=dict(model_name="RN50", model_cfg=tiny_clip_cfg, weights=clip_weights)),
     decoder2d=dict(channels=(32, 32, 16, 16, 16, 16)),

@@ -4,9 +4,9 @@ GIoU = IoU - (|C| - |U|) / |C| with C the smallest enclosing box (Rezatofighi et
 - Boxes whose yaws are all multiples of pi/2 (ScanNet): exact axis-aligned IoU, C = enclosing
   axis-aligned box (3DETR's non-rotated path).
 - Otherwise: exact rotated intersection (bird's-eye polygon clipping of voxclip.ops.iou3d x z overlap);
-  |C| = area of the bird's-eye convex hull of both boxes' corners x the joint z extent. (3DETR's
-  released code uses the enclosing AXIS-ALIGNED box of the corners for rotated boxes too; a known
-  difference, docs/fidelity.md.)
+  |C| = ``enclosing='hull'`` (default): area of the bird's-eye convex hull of both boxes' corners x
+  the joint z extent; ``enclosing='aabb'``: volume of the axis-aligned box enclosing both boxes'
+  corners, as 3DETR's released code does for rotated boxes too (utils/box_util.py enclosing_box3d_vol).
   The hull of 8 points is found by testing every directed corner pair as a hull edge (all other
   corners on its left, none strictly inside it); its area is the shoelace sum over those edges.
 Everything is torch and differentiable with respect to the box parameters.
@@ -38,7 +38,7 @@ def _giou_aligned(ca, ea, cb, eb) -> torch.Tensor:
     return inter / union.clamp(min=_EPS) - (hull - union) / hull.clamp(min=_EPS)
 
 
-def _giou_rotated_pairs(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+def _giou_rotated_pairs(a: torch.Tensor, b: torch.Tensor, enclosing: str = "hull") -> torch.Tensor:
     """Elementwise GIoU of (P, 7) boxes a, b (float64)."""
     area = _bev_inter(a, b)
     zlo = torch.maximum(a[:, 2] - 0.5 * a[:, 5], b[:, 2] - 0.5 * b[:, 5])
@@ -50,7 +50,10 @@ def _giou_rotated_pairs(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     bev = torch.cat([box_corners(a)[:, :4, :2], box_corners(b)[:, :4, :2]], dim=1)  # (P, 8, 2)
     z_ext = torch.maximum(a[:, 2] + 0.5 * a[:, 5], b[:, 2] + 0.5 * b[:, 5]) - \
         torch.minimum(a[:, 2] - 0.5 * a[:, 5], b[:, 2] - 0.5 * b[:, 5])
-    hull = _convex_hull_area(bev) * z_ext
+    if enclosing == "aabb":
+        hull = (bev.amax(1) - bev.amin(1)).prod(-1) * z_ext
+    else:
+        hull = _convex_hull_area(bev) * z_ext
     return inter / union.clamp(min=_EPS) - (hull - union) / hull.clamp(min=_EPS)
 
 
@@ -87,9 +90,16 @@ def _check_pair(a: torch.Tensor, b: torch.Tensor) -> None:
     check_boxes(b, "boxes2")
 
 
-def paired_generalized_box3d_iou(boxes1: torch.Tensor, boxes2: torch.Tensor) -> torch.Tensor:
-    """Elementwise GIoU (P,) of boxes1 (P, 7) and boxes2 (P, 7); differentiable."""
+def _check_enclosing(enclosing: str) -> None:
+    if enclosing not in ("hull", "aabb"):
+        raise ValueError(f"generalized_box3d_iou: enclosing must be 'hull' or 'aabb', got {enclosing!r}")
+
+
+def paired_generalized_box3d_iou(boxes1: torch.Tensor, boxes2: torch.Tensor, enclosing: str = "hull") -> torch.Tensor:
+    """Elementwise GIoU (P,) of boxes1 (P, 7) and boxes2 (P, 7); differentiable. enclosing: 'hull' | 'aabb'
+    (rotated boxes only; see the module docstring)."""
     _check_pair(boxes1, boxes2)
+    _check_enclosing(enclosing)
     if boxes1.shape != boxes2.shape or boxes1.ndim != 2:
         raise ValueError(f"boxes1/boxes2: expected equal shapes (P, 7), got {tuple(boxes1.shape)} and {tuple(boxes2.shape)}")
     ea, eb = _axis_aligned_extents(boxes1.detach()), _axis_aligned_extents(boxes2.detach())
@@ -99,7 +109,7 @@ def paired_generalized_box3d_iou(boxes1: torch.Tensor, boxes2: torch.Tensor) -> 
         return _giou_aligned(boxes1[:, :3], ea, boxes2[:, :3], eb)
     if boxes1.shape[0] == 0:
         return boxes1.new_zeros(0)
-    out = _giou_rotated_pairs(boxes1.double(), boxes2.double())
+    out = _giou_rotated_pairs(boxes1.double(), boxes2.double(), enclosing)
     return out.to(torch.promote_types(boxes1.dtype, boxes2.dtype))
 
 
@@ -111,9 +121,10 @@ def _extents_like(boxes: torch.Tensor) -> torch.Tensor:
     return torch.stack([dx, dy, boxes[..., 5]], dim=-1)
 
 
-def generalized_box3d_iou(boxes1: torch.Tensor, boxes2: torch.Tensor) -> torch.Tensor:
-    """Pairwise GIoU (K, M) of boxes1 (K, 7) and boxes2 (M, 7); differentiable."""
+def generalized_box3d_iou(boxes1: torch.Tensor, boxes2: torch.Tensor, enclosing: str = "hull") -> torch.Tensor:
+    """Pairwise GIoU (K, M) of boxes1 (K, 7) and boxes2 (M, 7); differentiable. enclosing: 'hull' | 'aabb'."""
     _check_pair(boxes1, boxes2)
+    _check_enclosing(enclosing)
     if boxes1.ndim != 2 or boxes2.ndim != 2:
         raise ValueError(f"boxes1/boxes2: expected (K, 7) and (M, 7), got {tuple(boxes1.shape)} and {tuple(boxes2.shape)}")
     k, m = boxes1.shape[0], boxes2.shape[0]
@@ -123,4 +134,4 @@ def generalized_box3d_iou(boxes1: torch.Tensor, boxes2: torch.Tensor) -> torch.T
         return _giou_aligned(boxes1[:, None, :3], ea[:, None], boxes2[None, :, :3], eb[None])
     a = boxes1[:, None].expand(k, m, 7).reshape(-1, 7)
     b = boxes2[None].expand(k, m, 7).reshape(-1, 7)
-    return paired_generalized_box3d_iou(a, b).reshape(k, m)
+    return paired_generalized_box3d_iou(a, b, enclosing).reshape(k, m)

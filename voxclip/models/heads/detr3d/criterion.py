@@ -62,7 +62,7 @@ class SetCriterion:
             return losses
         losses["loss_center"] = w["center"] * (pred["center_normalized"][bi, qi] - torch.cat(g_cn)).abs().sum() / num_boxes
         losses["loss_size"] = w["size"] * (pred["size_normalized"][bi, qi] - torch.cat(g_sn)).abs().sum() / num_boxes
-        giou = paired_generalized_box3d_iou(pred["boxes"][bi, qi], gb)
+        giou = paired_generalized_box3d_iou(pred["boxes"][bi, qi], gb, self.matcher.weights["giou_enclosing"])
         losses["loss_giou"] = w["giou"] * (1 - giou).sum() / num_boxes
         gt_bin, gt_res = angle_to_bin(gb[:, 6], self.num_angle_bins)
         losses["loss_angle_cls"] = w["angle_cls"] * F.cross_entropy(pred["angle_logits"][bi, qi], gt_bin,

@@ -24,15 +24,18 @@ def matching_cost(pred: dict, b: int, gt_boxes: torch.Tensor, gt_labels: torch.T
     if weights.get("center", 0.0):
         cost = cost + weights["center"] * torch.cdist(pred["center_normalized"][b], gt_center_norm, p=1)
     if weights.get("giou", 0.0):
-        cost = cost + weights["giou"] * -generalized_box3d_iou(pred["boxes"][b], gt_boxes.to(pred["boxes"].dtype))
+        cost = cost + weights["giou"] * -generalized_box3d_iou(pred["boxes"][b], gt_boxes.to(pred["boxes"].dtype),
+                                                               weights.get("giou_enclosing", "aabb"))
     return cost
 
 
 class HungarianMatcher:
-    """Args: cls, objectness, center, giou: cost weights (3DETR ScanNet: 1, 0, 0, 2)."""
+    """Args: cls, objectness, center, giou: cost weights (3DETR ScanNet: 1, 0, 0, 2); giou_enclosing:
+    GIoU enclosing volume for rotated boxes, 'aabb' (3DETR) | 'hull'."""
 
-    def __init__(self, cls: float = 1.0, objectness: float = 0.0, center: float = 0.0, giou: float = 2.0):
-        self.weights = dict(cls=cls, objectness=objectness, center=center, giou=giou)
+    def __init__(self, cls: float = 1.0, objectness: float = 0.0, center: float = 0.0, giou: float = 2.0,
+                 giou_enclosing: str = "aabb"):
+        self.weights = dict(cls=cls, objectness=objectness, center=center, giou=giou, giou_enclosing=giou_enclosing)
 
     @torch.no_grad()
     def __call__(self, pred: dict, gt_boxes: list[torch.Tensor], gt_labels: list[torch.Tensor],
