@@ -47,8 +47,10 @@ class TrainConsole:
         if self._bar is None:
             from tqdm import tqdm
 
-            self._bar = tqdm(total=self.total, file=self.bar_file, unit="it", desc="training", mininterval=2.0,
-                             dynamic_ncols=True, leave=True)
+            start = max(0, min(done, self.total))  # the bar starts where the log first reports (no burst rate)
+            self._bar = tqdm(total=self.total, initial=start, file=self.bar_file, unit="it", desc="training",
+                             mininterval=2.0, dynamic_ncols=True, leave=True)
+            self._done = start
         self._bar.update(max(0, min(done, self.total) - self._done))
         self._done = max(self._done, min(done, self.total))
 
