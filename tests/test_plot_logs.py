@@ -32,7 +32,9 @@ def test_curves_from_epoch_runs_resume_and_test(tmp_path):
             {"mAP@0.25": 0.3, "AP@0.25/chair": 0.4, "time": 1.0, "step": 2}])
     _run(tmp_path, "20260101_010000", [_train(i, 3, 10.0 / i) for i in range(7, 10)]
          + [{"mAP@0.25": 0.5, "time": 1.0, "step": 3}])
-    _run(tmp_path, "20260101_020000", [{"mAP@0.25": 0.45, "AP@0.25/chair": 0.5, "time": 1.0, "step": 0}])
+    test_dir = tmp_path / "20260101_020000"  # tools/test.py: metrics in <timestamp>/<timestamp>.json
+    (test_dir / "vis_data").mkdir(parents=True)
+    (test_dir / "20260101_020000.json").write_text(json.dumps({"mAP@0.25": 0.45, "AP@0.25/chair": 0.5}) + "\n")
     train, val, test = read_scalars(str(tmp_path))
     assert [r["iteration"] for r in train] == list(range(1, 10))
     assert [(r["iteration"], r["mAP@0.25"]) for r in val] == [(3, 0.1), (6, 0.3), (9, 0.5)]

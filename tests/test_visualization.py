@@ -102,3 +102,47 @@ def test_segmentation_side_by_side_colours_by_label(tmp_path):
 def test_boxset_rejects_mismatched_lengths():
     with pytest.raises(ValueError, match="2 boxes, 1 labels"):
         BoxSet(np.zeros((2, 7)), [0])
+
+
+# ---------------------------------------------------------------- tools/visualize.py
+def test_visualize_tool_prepared_scenes_and_saved_predictions(prepared_scannet, tmp_path):
+    import pickle
+    import sys
+    from pathlib import Path
+
+    from plyfile import PlyData
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    import visualize
+
+    scenes = sorted((prepared_scannet / "splits" / "val.txt").read_text().split())
+    scene = scenes[0]
+    n = len(np.load(prepared_scannet / "scans" / scene / "coord.npy"))
+    gt = np.load(prepared_scannet / "scans" / scene / "boxes.npy")
+    written = visualize.main([str(prepared_scannet), "--scenes", scene, "--out", str(tmp_path / "a"), "--color", "label"])
+    assert sorted(Path(p).name for p in written) == [f"{scene}.ply", f"{scene}_bev.png", f"{scene}_persp.png"]
+    assert PlyData.read(str(tmp_path / "a" / f"{scene}.ply"))["vertex"].count == n + 8 * len(gt)
+    # a detection pickle as tools/test.py --out writes it: two predictions, one under the score threshold
+    pred = dict(boxes=gt[:2].copy(), labels=np.array([0, 1]), scores=np.array([0.9, 0.05]))
+    pkl = tmp_path / "det.pkl"
+    pkl.write_bytes(pickle.dumps({"predictions": [pred], "ground_truths": [
+        dict(boxes=gt, labels=np.load(prepared_scannet / "scans" / scene / "box_labels.npy"), scene_id=scene)],
+        "result": {}}))
+    visualize.main([str(prepared_scannet), "--predictions", str(pkl), "--out", str(tmp_path / "b")])
+    assert PlyData.read(str(tmp_path / "b" / f"{scene}.ply"))["vertex"].count == n + 8 * (len(gt) + 1)
+    img = imread(tmp_path / "b" / f"{scene}_bev.png")
+    assert (img[..., :3] < 0.9).any(axis=-1).mean() > 0.05
+    # a segmentation pickle (SegMetric out_file, with the labelled points)
+    pts = np.random.default_rng(0).uniform(0, 3, (500, 3))
+    seg = tmp_path / "seg.pkl"
+    seg.write_bytes(pickle.dumps({"samples": [dict(scene_id=scene, points=pts, pred_semantic=np.zeros(500, int),
+                                                   gt_semantic=np.ones(500, int))], "class_names": ["a", "b"]}))
+    out = visualize.main([str(prepared_scannet), "--predictions", str(seg), "--out", str(tmp_path / "c")])
+    assert [Path(p).name for p in out] == [f"{scene}_seg.png", f"{scene}_seg.ply"]
+    # anything but arrays and plain data is refused
+    import os
+
+    bad = tmp_path / "bad.pkl"
+    bad.write_bytes(pickle.dumps({"samples": [os.getcwd], "x": 1}))
+    with pytest.raises(ValueError, match="holds posix.getcwd"):
+        visualize.main([str(prepared_scannet), "--predictions", str(bad)])

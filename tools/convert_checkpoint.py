@@ -38,20 +38,9 @@ def load_source_state(path: str, unsafe: bool = False) -> dict:
     """The tensor dict of a third-party checkpoint ({'state_dict'|'model'|'net': ...} or bare)."""
     import torch
 
-    try:
-        from voxclip.engine.checkpoint_io import load_checkpoint_file
-    except ImportError:
-        load_checkpoint_file = None
-    if load_checkpoint_file is not None:
-        ckpt = load_checkpoint_file(path, unsafe=unsafe, what="source checkpoint")
-    else:
-        if not osp.isfile(path):
-            raise FileNotFoundError(f"{path}: source checkpoint not found")
-        try:
-            ckpt = torch.load(path, map_location="cpu", weights_only=not unsafe)
-        except Exception as exc:
-            raise ValueError(f"{path}: cannot read ({type(exc).__name__}: {str(exc).splitlines()[0]}); if it holds "
-                             f"non-tensor objects and you trust it, pass --unsafe-load") from None
+    from voxclip.engine.checkpoint_io import load_checkpoint_file
+
+    ckpt = load_checkpoint_file(path, unsafe=unsafe, what="source checkpoint")
     for key in ("state_dict", "model", "net"):
         if isinstance(ckpt, dict) and isinstance(ckpt.get(key), dict):
             ckpt = ckpt[key]

@@ -22,6 +22,17 @@ n=0
 step() { n=$((n + 1)); echo; echo "=== [demo $(( $(date +%s) - start ))s] $n/$total $*"; }
 roots() { for loader in "$@"; do echo "$loader.dataset.data_root=$OUT"; done; }
 last_ckpt() { echo "$1/$(xargs basename < "$1/last_checkpoint")"; }
+# Training output: the full log goes to LOG (config dump, environment, every logged iteration); the
+# screen gets tools/demo_console.py's view (one progress bar, losses, validation, warnings, errors).
+# DEMO_VERBOSE=1 shows the full log instead.
+quiet() {
+    local log="$1"; shift
+    mkdir -p "$(dirname "$log")"
+    if [ -n "${DEMO_VERBOSE:-}" ]; then "$@" 2>&1 | tee "$log"
+    else "$@" 2>&1 | tee "$log" | "$PY" tools/demo_console.py
+    fi || { echo "[demo] failed; full log: $log" >&2; exit 1; }
+    echo "[demo] full log: $log"
+}
 
 step "writing $SCENES synthetic ScanNet-format scenes (mesh, segs, aggregation, axis alignment, .sens) to $RAW"
 "$PY" tools/make_demo_data.py "$RAW" --scenes "$SCENES" --seed 0
@@ -42,14 +53,14 @@ if [ -n "$PRETRAIN_CFG" ]; then
     fi
     step "pretraining $PRETRAIN_CFG (RANDOM CLIP: shows the chain runs, not a useful model; work dir $PRETRAIN_WORK)"
     # shellcheck disable=SC2046,SC2086
-    "$PY" tools/train.py "$PRETRAIN_CFG" --work-dir "$PRETRAIN_WORK" --cfg-options $(roots train_dataloader) \
+    quiet "$PRETRAIN_WORK/train.log" "$PY" tools/train.py "$PRETRAIN_CFG" --work-dir "$PRETRAIN_WORK" --cfg-options $(roots train_dataloader) \
         "${PRETRAIN_OPTIONS[@]}" ${DEMO_PRETRAIN_OPTIONS:-}
     FINETUNE_OPTIONS=("${DEMO_FINETUNE_CKPT_KEY:-model.backbone.init_cfg.checkpoint}=$(last_ckpt "$PRETRAIN_WORK")")
     for key in ${DEMO_FINETUNE_CLIP_KEYS-model.text.text_encoder.weights}; do FINETUNE_OPTIONS+=("$key=$CLIP"); done
 fi
 step "training $CFG (work dir $WORK)"
 # shellcheck disable=SC2046,SC2086
-"$PY" tools/train.py "$CFG" --work-dir "$WORK" --cfg-options $(roots train_dataloader val_dataloader test_dataloader) \
+quiet "$WORK/train.log" "$PY" tools/train.py "$CFG" --work-dir "$WORK" --cfg-options $(roots train_dataloader val_dataloader test_dataloader) \
     "${FINETUNE_OPTIONS[@]}" ${DEMO_TRAIN_OPTIONS:-}
 CKPT="$(last_ckpt "$WORK")"
 step "evaluating $CKPT on the validation scenes"

@@ -92,6 +92,12 @@ class PointCloudDataset(BaseDataset):
                          pipeline=[], test_mode=test_mode, indices=indices, serialize_data=serialize_data,
                          lazy_init=lazy_init, max_refetch=max_refetch)
         self.pipeline = Compose(list(pipeline))
+        if self.test_mode:  # the seed goes into the run's log: a result names its sampling
+            from mmengine.logging import print_log
+
+            print_log(f"{type(self).__name__}({self.split}): test-time sampling "
+                      + (f"seeded per scene, test_seed={self.test_seed}" if self.test_seed is not None
+                         else "from the global RNG (test_seed=None)"), logger="current")
 
     @property
     def hint(self) -> str:

@@ -100,8 +100,12 @@ class SegMetric(BaseMetric):
             conf = confusion_matrix(pred, gt, self.num_classes, self.ignore_index)
             if self.out_file:  # the per-point labels only when asked for (they are large)
                 meta = sample.get("meta") or {}
-                self.results.append((conf, {"scene_id": meta.get("scene_id"), "pred_semantic": pred,
-                                            "gt_semantic": gt}))
+                saved = {"scene_id": meta.get("scene_id"), "pred_semantic": pred, "gt_semantic": gt}
+                inputs = (data_batch or {}).get("inputs") if isinstance(data_batch, dict) else None
+                if inputs is not None and "points" in inputs and "point_batch" in inputs:
+                    # the labelled points themselves, so tools/visualize.py can draw the saved result
+                    saved["points"] = to_numpy(inputs["points"])[to_numpy(inputs["point_batch"]) == i]
+                self.results.append((conf, saved))
             else:
                 self.results.append(conf)
 

@@ -48,7 +48,11 @@ def _read_ply(path: str):
 
 
 def _read_pcd(path: str):
-    import open3d as o3d
+    try:
+        import open3d as o3d
+    except ImportError:
+        raise ValueError(f"{path}: reading .pcd needs open3d (pip install 'voxclip[render]'), or convert "
+                         f"it to .ply / .npy") from None
 
     pcd = o3d.io.read_point_cloud(path, format="pcd")
     pts = np.asarray(pcd.points)

@@ -13,13 +13,9 @@ MISSING_COLOUR = 128  # clouds without colour get mid grey (a warning says so)
 
 
 def load_weights_file(path: str) -> dict:
-    """The checkpoint dict; through voxclip.engine.checkpoint_io's weights-only loader when present."""
-    try:
-        from voxclip.engine.checkpoint_io import load_checkpoint_file
-    except ImportError:  # older tree: mmengine checkpoints hold message-hub objects (docs/development.md)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"{path}: checkpoint not found") from None
-        return torch.load(path, map_location="cpu", weights_only=False)
+    """The checkpoint dict, through the weights-only loader (voxclip.engine.checkpoint_io)."""
+    from voxclip.engine.checkpoint_io import load_checkpoint_file
+
     return load_checkpoint_file(path, map_location="cpu")
 
 

@@ -20,6 +20,11 @@ _NOT_METRICS = {"data_time", "time", "step", "epoch", "iter", "lr", "memory", "g
 def read_scalars(work_dir: str) -> tuple[list[dict], list[dict], list[dict]]:
     """(train rows, val rows, test rows) with an 'iteration' key each, from every run of `work_dir`."""
     files = sorted(glob.glob(os.path.join(work_dir, "*", "vis_data", "scalars.json")))
+    # tools/test.py runs write their metrics to <timestamp>/<timestamp>.json instead
+    runs = {os.path.dirname(os.path.dirname(f)) for f in files}
+    files += [f for f in glob.glob(os.path.join(work_dir, "*", "*.json"))
+              if os.path.basename(f)[:-5] == os.path.basename(os.path.dirname(f)) and os.path.dirname(f) not in runs]
+    files.sort(key=lambda f: os.path.relpath(f, work_dir))
     if not files:
         raise FileNotFoundError(f"{work_dir}: no */vis_data/scalars.json (not an mmengine work dir, or no "
                                 f"logged iteration yet)")

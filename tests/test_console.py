@@ -1,0 +1,41 @@
+"""The demo's console view of a training log (voxclip/engine/console.py) on a hand-written mmengine log."""
+import io
+
+from voxclip.engine.console import filter_stream
+
+T = "2026/12/01 10:00:00 - mmengine - "
+
+
+def _log():
+    lines = [T + "INFO - ", "------------------------------------------------------------", "System environment:",
+             "    sys.platform: linux", T + "INFO - Config:", "max_epochs = 200",
+             "train_cfg = dict(", "    max_epochs=2, type='EpochBasedTrainLoop', val_interval=1)",
+             "model = dict(type='VoteNetDetector')",
+             T + "WARNING - The prefix is not set in metric class IndoorDetMetric.",
+             T + "INFO - loaded 12 'backbone.*' tensors of /x/epoch_1.pth into SRUNet"]
+    for epoch in (1, 2):
+        for i in range(1, 11):
+            lines.append(T + f"INFO - Epoch(train) [{epoch}][{i:>2}/10]  lr: 1e-3  eta: 7:59:26  time: 0.3  "
+                         f"loss: {10.0 / (epoch * i):.4f}  loss_vote: 1.0000  loss_zero: 0.0000")
+        lines.append(T + "INFO - Exp name: demo_20261201_100000")
+        lines.append(T + f"INFO - Epoch(val) [{epoch}][4/4]    AP@0.25/chair: 0.5000  mAP@0.25: 0.{epoch}000  "
+                     f"mAP@0.5: 0.0500  data_time: 0.01  time: 0.2")
+    lines += [T + "WARNING - disk almost full", "  detail line", "Traceback (most recent call last):",
+              '  File "x.py", line 1', "ValueError: boom"]
+    return [line + "\n" for line in lines]
+
+
+def test_console_shows_progress_losses_headlines_and_errors():
+    out, bar = io.StringIO(), io.StringIO()
+    filter_stream(_log(), out, bar)
+    text = out.getvalue().splitlines()
+    assert not any("Exp name" in t or "sys.platform" in t or "max_epochs" in t or "prefix is not set" in t for t in text)
+    losses = [t for t in text if t.startswith("epoch ")]
+    assert 2 <= len(losses) <= 11 and losses[0] == "epoch 1/2: loss 10.000 (vote 1.000)"  # zero terms left out
+    assert "Epoch(val) [1]  mAP@0.25: 0.1000  mAP@0.5: 0.0500" in text
+    assert "Epoch(val) [2]  mAP@0.25: 0.2000  mAP@0.5: 0.0500" in text
+    assert "loaded 12 'backbone.*' tensors of /x/epoch_1.pth into SRUNet" in text
+    assert text[-5:] == ["warning: disk almost full", "  detail line", "Traceback (most recent call last):",
+                         '  File "x.py", line 1', "ValueError: boom"]
+    # one bar over the whole run: 2 epochs x 10 iterations, from the train_cfg of the config dump
+    assert "20/20" in bar.getvalue() and "7:59:26" not in out.getvalue()
