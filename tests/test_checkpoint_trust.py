@@ -211,3 +211,31 @@ def test_resume_from_a_weights_only_file_is_an_error(prepared_scannet, model_sta
     with pytest.raises(CheckpointError, match=f"^{path}: cannot resume from it"):
         train_tool.main([CONFIG, "--work-dir", str(tmp_path / "w"), "--resume", str(path),
                          "--cfg-options", *tiny(prepared_scannet)])
+
+
+def test_load_ignore_prefixes_drop_only_the_stated_parts(tmp_path):
+    """An evaluation config may leave out a pretrainer's parts by prefix; other mismatches stay errors."""
+    import logging
+
+    from mmengine.config import Config
+
+    from voxclip.engine.runner import VoxclipRunner
+
+    class Runner(VoxclipRunner):  # only what load_checkpoint reads
+        def __init__(self, cfg, model):
+            self.cfg, self.model, self.logger = cfg, model, logging.getLogger("test")
+
+        def call_hook(self, *args, **kwargs):
+            pass
+
+    model = nn.Sequential(nn.Linear(2, 2))
+    state = {f"0.{k}": v for k, v in nn.Linear(2, 2).state_dict().items()}
+    state["decoder.w"] = torch.zeros(1)
+    path = tmp_path / "pretrain.pth"
+    torch.save({"state_dict": state}, path)
+    Runner(Config(dict(load_ignore_prefixes=("decoder.",))), model).load_checkpoint(str(path))
+    assert torch.equal(model[0].weight, state["0.weight"])
+    state["other.w"] = torch.zeros(1)
+    torch.save({"state_dict": state}, path)
+    with pytest.raises(Exception, match=r"1 unexpected keys \(other.w\)"):
+        Runner(Config(dict(load_ignore_prefixes=("decoder.",))), model).load_checkpoint(str(path))

@@ -31,6 +31,9 @@ val_cfg = dict(type="ValLoop")
 test_cfg = dict(type="TestLoop")
 optim_wrapper = None
 param_scheduler = None
+# The checkpoint is the pre-training one: its tokenizer is used, its self-supervised parts (query
+# decoder, prototype heads, EMA teacher) are left out on purpose; any other mismatch is an error.
+load_ignore_prefixes = ("decoder.", "head.", "rec_head.", "teacher_tokenizer.", "teacher_head.", "ema_step")
 
 model = dict(
     type="S4TokenOpenVocab",

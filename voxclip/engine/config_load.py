@@ -19,7 +19,7 @@ from mmengine.config import Config
 __all__ = ["load_config", "runner_keys", "unknown_key_warnings"]
 
 # read by voxclip (prepare_config, VoxclipRunner) or by mmengine outside Runner.__init__'s arguments
-_EXTRA_KEYS = {"sparse_backend", "strict_load", "model_wrapper_cfg", "find_unused_parameters", "compile",
+_EXTRA_KEYS = {"sparse_backend", "strict_load", "load_ignore_prefixes", "model_wrapper_cfg", "find_unused_parameters", "compile",
                "custom_imports", "runner_type", "gpu_ids", "work_dir", "_base_", "auto_scale_lr"}
 
 

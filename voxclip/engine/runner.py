@@ -3,7 +3,9 @@
 mmengine 0.10 loads ``load_from`` / resume checkpoints with ``strict=False`` and only logs what did not
 fit, so evaluating another model's checkpoint prints the mAP of random weights; ``resume=True`` in an
 empty work dir silently trains from scratch. Here both are errors that name the file. The config's
-``strict_load=False`` (``--strict false``) keeps mmengine's partial loading for deliberate cases.
+``strict_load=False`` (``--strict false``) keeps mmengine's partial loading for deliberate cases;
+``load_ignore_prefixes=(...)`` in a config leaves out checkpoint keys under the stated prefixes
+(an evaluation config reading a pretraining checkpoint) while every other mismatch stays an error.
 """
 from __future__ import annotations
 
@@ -109,6 +111,13 @@ class VoxclipRunner(Runner):
         if not isinstance(state, dict):
             raise CheckpointError(f"{filename}: 'state_dict' is a {type(state).__name__}, not a dict")
         report = checkpoint_fit_report(model.state_dict(), _revised(state, revise_keys))
+        ignore = tuple(self.cfg.get("load_ignore_prefixes", ()) or ())
+        if ignore:  # the config states which checkpoint parts it leaves out (e.g. a pretrainer's heads)
+            dropped = [k for k in report["unexpected"] if k.startswith(ignore)]
+            report["unexpected"] = [k for k in report["unexpected"] if not k.startswith(ignore)]
+            if dropped:
+                self.logger.info(f"{filename}: left out {len(dropped)} checkpoint keys under the config's "
+                                 f"load_ignore_prefixes {list(ignore)}")
         if any(report.values()):
             message = format_fit_error(filename, type(model).__name__, report)
             if strict:
