@@ -101,38 +101,52 @@ def _finish(mapped: dict, srunet: dict, source_state: dict, used: set, fmt: str,
     return Conversion({k: mapped[k] for k in target}, srunet, fmt, unmatched, notes)
 
 
+class _Mapper:
+    """Copies tensors of a source state dict to SRUNet keys, converting kernels and remembering what
+    it took; the key formats say how the source names a block's convs, norms and projection."""
+
+    def __init__(self, src: dict, kernel_fn, bn_fmt: str, conv_fmt: str, norm_fmt: str, proj_conv_fmt: str,
+                 proj_bn_fmt: str):
+        self.src, self.kernel_fn, self.bn_fmt = src, kernel_fn, bn_fmt
+        self.conv_fmt, self.norm_fmt, self.proj_conv_fmt, self.proj_bn_fmt = conv_fmt, norm_fmt, proj_conv_fmt, proj_bn_fmt
+        self.used, self.mapped = set(), {}
+
+    def take(self, key):
+        if key not in self.src:
+            raise ConversionError(f"no '{key}' in the checkpoint (a layer this SR-UNet plan has is missing)")
+        self.used.add(key)
+        return self.src[key]
+
+    def conv(self, src_key, dst_key):
+        self.mapped[dst_key] = self.kernel_fn(self.take(src_key), src_key)
+
+    def bn(self, src_pre, dst_pre):
+        for name in BN_KEYS:
+            key = self.bn_fmt.format(pre=src_pre, name=name)
+            if key in self.src:
+                self.mapped[f"{dst_pre}.{name}"] = self.take(key)
+
+    def block(self, src_pre, dst_pre):
+        for i in (1, 2):
+            self.conv(self.conv_fmt.format(pre=src_pre, i=i), f"{dst_pre}.conv{i}.weight")
+            self.bn(self.norm_fmt.format(pre=src_pre, i=i), f"{dst_pre}.norm{i}")
+        proj = self.proj_conv_fmt.format(pre=src_pre)
+        if proj in self.src:
+            self.conv(proj, f"{dst_pre}.downsample.0.weight")
+            self.bn(self.proj_bn_fmt.format(pre=src_pre), f"{dst_pre}.downsample.1")
+
+
 def convert_minkowski(state: dict) -> Conversion:
     """MinkowskiEngine Res16UNet state dict -> SRUNet (down_mode 'keep', bn eps 1e-5)."""
     src = strip_prefix(state, "conv0p1s1.kernel")
-    used, mapped = set(), {}
-
-    def take(key):
-        if key not in src:
-            raise ConversionError(f"no '{key}' in the checkpoint (a layer this SR-UNet plan has is missing)")
-        used.add(key)
-        return src[key]
-
-    def conv(src_key, dst_key):
-        mapped[dst_key] = minkowski_kernel_to_canonical(take(src_key), src_key)
-
-    def bn(src_pre, dst_pre):
-        for name in BN_KEYS:
-            key = f"{src_pre}.bn.{name}"
-            if key in src:
-                mapped[f"{dst_pre}.{name}"] = take(key)
-
-    def block(src_pre, dst_pre):
-        for i in (1, 2):
-            conv(f"{src_pre}.conv{i}.kernel", f"{dst_pre}.conv{i}.weight")
-            bn(f"{src_pre}.norm{i}", f"{dst_pre}.norm{i}")
-        if f"{src_pre}.downsample.0.kernel" in src:
-            conv(f"{src_pre}.downsample.0.kernel", f"{dst_pre}.downsample.0.weight")
-            bn(f"{src_pre}.downsample.1", f"{dst_pre}.downsample.1")
+    m = _Mapper(src, minkowski_kernel_to_canonical, "{pre}.bn.{name}", "{pre}.conv{i}.kernel", "{pre}.norm{i}",
+                "{pre}.downsample.0.kernel", "{pre}.downsample.1")
+    take, conv, bn, block, used, mapped = m.take, m.conv, m.bn, m.block, m.used, m.mapped
 
     blocks = _count_blocks(src, r"block{s}\.(\d+)\.conv1\.kernel", range(1, 9))
     if 0 in blocks:
         raise ConversionError(f"MinkowskiEngine checkpoint: stage(s) without blocks {blocks} (block1..block8 expected)")
-    if any(f"block1.0.conv3.kernel" == k for k in src):
+    if "block1.0.conv3.kernel" in src:
         raise ConversionError("MinkowskiEngine checkpoint: Bottleneck blocks (Res16UNet50/101) have no SRUNet plan")
     planes = tuple(int(src[f"block{s}.0.conv2.kernel"].shape[-1]) for s in range(1, 9))
     k0 = src["conv0p1s1.kernel"]
@@ -164,30 +178,9 @@ def convert_minkowski(state: dict) -> Conversion:
 def convert_pointcept(state: dict) -> Conversion:
     """Pointcept SpUNet-v1m1 (spconv) state dict -> SRUNet (down_mode 'expand', bn eps 1e-3, momentum 0.01)."""
     src = strip_prefix(state, "conv_input.0.weight")
-    used, mapped = set(), {}
-
-    def take(key):
-        if key not in src:
-            raise ConversionError(f"no '{key}' in the checkpoint (a layer this SR-UNet plan has is missing)")
-        used.add(key)
-        return src[key]
-
-    def conv(src_key, dst_key):
-        mapped[dst_key] = spconv_weight_to_canonical(take(src_key), src_key)
-
-    def bn(src_pre, dst_pre):
-        for name in BN_KEYS:
-            key = f"{src_pre}.{name}"
-            if key in src:
-                mapped[f"{dst_pre}.{name}"] = take(key)
-
-    def block(src_pre, dst_pre):
-        for i in (1, 2):
-            conv(f"{src_pre}.conv{i}.weight", f"{dst_pre}.conv{i}.weight")
-            bn(f"{src_pre}.bn{i}", f"{dst_pre}.norm{i}")
-        if f"{src_pre}.proj.0.weight" in src:
-            conv(f"{src_pre}.proj.0.weight", f"{dst_pre}.downsample.0.weight")
-            bn(f"{src_pre}.proj.1", f"{dst_pre}.downsample.1")
+    m = _Mapper(src, spconv_weight_to_canonical, "{pre}.{name}", "{pre}.conv{i}.weight", "{pre}.bn{i}",
+                "{pre}.proj.0.weight", "{pre}.proj.1")
+    take, conv, bn, block, used, mapped = m.take, m.conv, m.bn, m.block, m.used, m.mapped
 
     n_stages = len({int(m.group(1)) for k in src for m in [re.match(r"down\.(\d+)\.0\.weight", k)] if m})
     if n_stages != 4:
