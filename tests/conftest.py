@@ -79,11 +79,16 @@ def tiny_vit_clip(tmp_path_factory) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _restore_sparse_backend():
-    """tools' prepare_config sets the process-wide sparse backend (e.g. test.py --sparse-backend
-    spconv); restore it after each test so tests do not depend on their order."""
+def _restore_process_state():
+    """Process-wide settings a test may change: the sparse backend (tools' prepare_config, e.g. test.py
+    --sparse-backend spconv) and torch's thread count (spconv's CPU path runs single-threaded; results
+    of in-process training differ bit-wise across thread counts). Restored after each test so tests
+    do not depend on their order."""
+    import torch
+
     from voxclip.sparse.backends import current_backend, set_backend
 
-    before = current_backend()
+    backend, threads = current_backend(), torch.get_num_threads()
     yield
-    set_backend(before)
+    set_backend(backend)
+    torch.set_num_threads(threads)
