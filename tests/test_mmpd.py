@@ -6,6 +6,7 @@ import math
 import os
 import socket
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -74,9 +75,16 @@ def _gather_worker(rank, world, port, out_dir):
 
 
 def test_infonce_gathers_negatives_across_two_processes(tmp_path):
-    # fork: the workers need no fresh interpreter (spawn would re-import torch and voxclip twice)
-    mp.start_processes(_gather_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True,
-                       start_method="fork")
+    # spawn, not fork: a fork of a process whose OpenMP / torch threads are running (as in the full
+    # suite) can deadlock in the child. Bounded wait, so a hang fails instead of stalling CI.
+    ctx = mp.start_processes(_gather_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=False,
+                             start_method="spawn")
+    deadline = time.monotonic() + 180
+    while not ctx.join(timeout=5):
+        if time.monotonic() > deadline:
+            for proc in ctx.processes:
+                proc.kill()
+            pytest.fail("2-process gloo gather: workers did not finish within 180 s")
     g = torch.Generator().manual_seed(0)
     a, b = torch.randn(5, 4, generator=g).requires_grad_(), torch.randn(5, 4, generator=g).requires_grad_()
     full = symmetric_infonce(a, b, torch.tensor(5.0))
