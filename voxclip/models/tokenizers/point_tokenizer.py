@@ -82,6 +82,22 @@ class MiniPointNet(nn.Module):
         return x.max(dim=2).values
 
 
+def input_clouds(name: str, in_feat_channels: int, points: torch.Tensor, feats: torch.Tensor | None,
+                 batch: torch.Tensor | None, batch_size: int | None) -> list:
+    """A tokenizer's input (flat with `batch`, or dense (B, N, 3)) as [(points, feats or None)] per
+    cloud; feats are checked against `in_feat_channels` and dropped when it is 0."""
+    if in_feat_channels and feats is None:
+        raise ValueError(f"{name}: in_feat_channels={in_feat_channels} but no feats given")
+    if feats is not None and in_feat_channels and feats.shape[-1] != in_feat_channels:
+        raise ValueError(f"{name}: feats have {feats.shape[-1]} channels, expected {in_feat_channels}")
+    use_feats = feats if in_feat_channels else None
+    if points.dim() == 3:
+        return [(p, use_feats[i] if use_feats is not None else None) for i, p in enumerate(points)]
+    if batch is None:
+        batch = torch.zeros(points.shape[0], dtype=torch.long, device=points.device)
+    return split_by_batch(points, batch, batch_size, use_feats)
+
+
 @MODELS.register_module()
 class PointTokenizer(nn.Module):
     """FPS + kNN patches + mini-PointNet tokens + MLP positional embedding.
@@ -112,17 +128,7 @@ class PointTokenizer(nn.Module):
                 batch_size: int | None = None) -> TokenizerOutput:
         """points: flat (N_total, 3) with `batch` (N_total,), or dense (B, N, 3) with batch=None.
         feats: matching (N_total, C) / (B, N, C) when in_feat_channels > 0."""
-        if self.in_feat_channels and feats is None:
-            raise ValueError(f"PointTokenizer: in_feat_channels={self.in_feat_channels} but no feats given")
-        if feats is not None and self.in_feat_channels and feats.shape[-1] != self.in_feat_channels:
-            raise ValueError(f"PointTokenizer: feats have {feats.shape[-1]} channels, expected {self.in_feat_channels}")
-        use_feats = feats if self.in_feat_channels else None
-        if points.dim() == 3:
-            clouds = [(p, use_feats[i] if use_feats is not None else None) for i, p in enumerate(points)]
-        else:
-            if batch is None:
-                batch = torch.zeros(points.shape[0], dtype=torch.long, device=points.device)
-            clouds = split_by_batch(points, batch, batch_size, use_feats)
+        clouds = input_clouds("PointTokenizer", self.in_feat_channels, points, feats, batch, batch_size)
         centres, patches, idxs = [], [], []
         for pts, f in clouds:
             c, idx = group_patches(pts, self.num_tokens, self.patch_size, self.fps_backend)

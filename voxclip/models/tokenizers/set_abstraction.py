@@ -18,7 +18,7 @@ from voxclip.ops.ball_query import ball_query
 from voxclip.ops.fps import farthest_point_sample
 from voxclip.registry import MODELS
 
-from .point_tokenizer import TokenizerOutput, split_by_batch
+from .point_tokenizer import TokenizerOutput, input_clouds
 
 __all__ = ["SetAbstractionTokenizer", "SharedPointMLP"]
 
@@ -75,18 +75,7 @@ class SetAbstractionTokenizer(nn.Module):
 
     def forward(self, points: torch.Tensor, batch: torch.Tensor | None = None, feats: torch.Tensor | None = None,
                 batch_size: int | None = None) -> TokenizerOutput:
-        if self.in_feat_channels and feats is None:
-            raise ValueError(f"SetAbstractionTokenizer: in_feat_channels={self.in_feat_channels} but no feats given")
-        if feats is not None and self.in_feat_channels and feats.shape[-1] != self.in_feat_channels:
-            raise ValueError(f"SetAbstractionTokenizer: feats have {feats.shape[-1]} channels, "
-                             f"expected {self.in_feat_channels}")
-        use_feats = feats if self.in_feat_channels else None
-        if points.dim() == 3:
-            clouds = [(p, use_feats[i] if use_feats is not None else None) for i, p in enumerate(points)]
-        else:
-            if batch is None:
-                batch = torch.zeros(points.shape[0], dtype=torch.long, device=points.device)
-            clouds = split_by_batch(points, batch, batch_size, use_feats)
+        clouds = input_clouds("SetAbstractionTokenizer", self.in_feat_channels, points, feats, batch, batch_size)
         centres, groups, idxs = [], [], []
         for pts, f in clouds:
             c, nbr = self.group(pts)
