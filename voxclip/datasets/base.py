@@ -15,7 +15,7 @@ from mmengine.dataset import BaseDataset
 
 from voxclip.utils.idlist import read_id_list
 
-from .samplers import generator_for_index
+from .samplers import SeededRefetch, generator_for_index
 from .transforms import Compose
 from .transforms.base import use_sample_rng
 
@@ -49,7 +49,7 @@ def class_label_map(all_classes: Sequence[str], class_names: Sequence[str], who:
     return lut
 
 
-class PointCloudDataset(BaseDataset):
+class PointCloudDataset(SeededRefetch, BaseDataset):
     """Processed samples listed in `data_root/splits/<split>.txt`, one folder each.
 
     Subclasses set ALL_CLASSES (the dataset's full class list), SAMPLE_DIR (folder of the sample

@@ -49,6 +49,8 @@ from voxclip.ops.camera import project_points
 from voxclip.registry import DATASETS
 from voxclip.sparse import voxelize
 
+from .samplers import SeededRefetch
+
 # OpenAI CLIP's image normalisation (open_clip OPENAI_DATASET_MEAN / STD), on [0, 1] rgb.
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
@@ -130,7 +132,7 @@ def depth_on_image(depth_m: np.ndarray, depth_k: np.ndarray, color_k: np.ndarray
 
 
 @DATASETS.register_module()
-class RGBDPairs(BaseDataset):
+class RGBDPairs(SeededRefetch, BaseDataset):
     """ScanNet 2D-3D pairs for Text4Point pre-training (module docstring: layout, geometry).
 
     Args:

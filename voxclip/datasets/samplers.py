@@ -17,7 +17,8 @@ from mmengine.registry import DATA_SAMPLERS
 
 from .transforms.base import sample_generator
 
-__all__ = ["SampleIndex", "EpochSeededSampler", "SeededInfiniteSampler", "generator_for_index"]
+__all__ = ["SampleIndex", "EpochSeededSampler", "SeededInfiniteSampler", "SeededRefetch", "generator_for_index",
+           "refetch_index"]
 
 
 class SampleIndex(int):
@@ -37,6 +38,32 @@ def generator_for_index(idx) -> Optional[np.random.Generator]:
     if isinstance(idx, SampleIndex):
         return sample_generator(idx.seed, idx.epoch, int(idx))
     return None
+
+
+def refetch_index(idx: "SampleIndex", attempt: int, size: int) -> "SampleIndex":
+    """The replacement for a training sample whose pipeline returned None: drawn from (seed, epoch,
+    index, attempt), not from the worker's global RNG, so a refetch is as reproducible as the rest."""
+    rng = np.random.default_rng(np.random.SeedSequence([idx.seed, idx.epoch, int(idx), int(attempt) + 1]))
+    return SampleIndex(int(rng.integers(0, size)), idx.seed, idx.epoch)
+
+
+class SeededRefetch:
+    """Mixin for an mmengine ``BaseDataset``: in training, a ``SampleIndex`` whose pipeline returns None
+    is replaced by ``refetch_index`` (mmengine's own loop uses ``np.random.randint``); plain int
+    indices and test mode keep mmengine's behaviour."""
+
+    def __getitem__(self, idx):
+        if self.test_mode or not isinstance(idx, SampleIndex):
+            return super().__getitem__(idx)
+        if not self._fully_initialized:
+            self.full_init()
+        for attempt in range(self.max_refetch + 1):
+            data = self.prepare_data(idx)
+            if data is not None:
+                return data
+            idx = refetch_index(idx, attempt, len(self))
+        raise RuntimeError(f"{type(self).__name__}: no valid sample after {self.max_refetch} refetches "
+                           "(every pipeline call returned None)")
 
 
 @DATA_SAMPLERS.register_module()

@@ -16,7 +16,9 @@ from mmengine.dataset import BaseDataset
 
 from voxclip.registry import DATASETS
 
+from ..samplers import SeededRefetch, generator_for_index
 from ..transforms import Compose
+from ..transforms.base import use_sample_rng
 from . import readers
 from .fewshot import load_folds
 from .prepared import read_prepared
@@ -42,7 +44,7 @@ def load_object_set(source: str, data_root: str, split: str, variant: str = "PB_
 
 
 @DATASETS.register_module()
-class ObjectClassification(BaseDataset):
+class ObjectClassification(SeededRefetch, BaseDataset):
     """Args:
         data_root: prepared folder (source='prepared') or the raw dataset root.
         split: 'train' | 'test'.
@@ -98,4 +100,5 @@ class ObjectClassification(BaseDataset):
         return sample
 
     def prepare_data(self, idx: int):
-        return self.pipeline(self.load_sample(self.get_data_info(idx)))
+        with use_sample_rng(generator_for_index(idx)):  # per-sample augmentation (docs/reliability.md)
+            return self.pipeline(self.load_sample(self.get_data_info(idx)))
