@@ -184,6 +184,25 @@ def test_minkowski_res16unet34c_fixture_keys_all_map(tmp_path, capsys):
     assert torch.equal(out["backbone.stem.1.running_var"], state["module.bn0.bn.running_var"])
 
 
+def test_minkowski_checkpoint_without_bn_counters_converts(tmp_path, capsys):
+    """Older or stripped checkpoints have no num_batches_tracked (as key dumps of ME Res16UNet checkpoints
+    in the wild show): every other tensor still maps and the counters start at 0, said in the report."""
+    fx = json.loads(FIXTURE.read_text())
+    state = {k: torch.randn(*s) for k, s in fx["keys"] if not k.endswith("num_batches_tracked")}
+    ckpt = tmp_path / "old.pth"
+    torch.save({"state_dict": state}, ckpt)
+    tool.main(["--from", "minkowski", str(ckpt), str(tmp_path / "y.pth")])
+    assert "no BatchNorm num_batches_tracked" in capsys.readouterr().out
+    out = torch.load(tmp_path / "y.pth", weights_only=True)["state_dict"]
+    counters = [k for k in out if k.endswith("num_batches_tracked")]
+    assert counters and all(int(out[k]) == 0 for k in counters)
+    assert torch.equal(out["backbone.stem.1.running_var"], state["bn0.bn.running_var"])
+    partial = dict(state, **{"bn0.bn.num_batches_tracked": torch.tensor(3)})  # some present: not a pattern, fail
+    torch.save({"state_dict": partial}, ckpt)
+    with pytest.raises(ValueError, match="missing"):
+        tool.main(["--from", "minkowski", str(ckpt), str(tmp_path / "z.pth")])
+
+
 def test_minkowski_kernel_layout_round_trip():
     """A random SRUNet written in ME's layout (dx fastest, as the minkowski backend feeds MinkowskiEngine,
     docs/sparse_backends.md) and ME's key names converts back to exactly the same weights."""

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # How stable is the `make demo` headline? Trains and evaluates the demo config once per
 # (seed, thread count) on the same generated scenes and writes one line per run, then the spread.
-# Usage: tools/measure_demo_spread.sh PY OUT_DIR [SEEDS] [THREADS]
-#   SEEDS default "0 1 2", THREADS default "1 2"; runs for one thread count go one after another,
-#   the thread counts run side by side (results depend on seed and thread count only, not on load).
+# Usage: tools/measure_demo_spread.sh PY OUT_DIR [SCHEDULE]
+#   SCHEDULE: groups run one after another, the seed:threads runs of a group side by side; default
+#   "0:1,1:1,2:1 0:2 1:2 2:2" (the 1-thread runs together, each 2-thread run alone: a 2-thread run
+#   sharing its cores waits on every barrier). Results depend on seed and thread count, not on load.
 # Writes OUT_DIR/spread.tsv (seed, threads, mAP@0.25, mAP@0.5, wall s, cpu s) and OUT_DIR/<run>/.
 # docs/benchmarks.md records the figures; the range it finds is what tools/run_demo.sh prints.
 set -euo pipefail
-PY="$1"; OUT="$2"; SEEDS="${3:-0 1 2}"; THREADS="${4:-1 2}"
+PY="$1"; OUT="$2"; SCHEDULE="${3:-0:1,1:1,2:1 0:2 1:2 2:2}"
 CFG="${DEMO_CFG:-configs/demo/votenet_srunet_demo.py}"
 RAW="$OUT/raw"; DATA="$OUT/data"
 mkdir -p "$OUT"
@@ -37,12 +38,15 @@ one_run() {  # seed threads
 }
 
 printf 'seed\tthreads\tmAP@0.25\tmAP@0.5\twall_s\tcpu_s\n' > "$OUT/spread.tsv"
-pids=()
-for t in $THREADS; do
-    ( for s in $SEEDS; do one_run "$s" "$t" || echo "run seed $s threads $t failed: $OUT/seed${s}_t${t}" >&2; done ) &
-    pids+=($!)
+for group in $SCHEDULE; do
+    pids=()
+    for run in ${group//,/ }; do
+        s="${run%%:*}"; t="${run##*:}"
+        ( one_run "$s" "$t" || echo "run seed $s threads $t failed: $OUT/seed${s}_t${t}" >&2 ) &
+        pids+=($!)
+    done
+    for p in "${pids[@]}"; do wait "$p"; done
 done
-for p in "${pids[@]}"; do wait "$p"; done
 "$PY" - "$OUT/spread.tsv" <<'EOF'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))

@@ -90,6 +90,12 @@ def _arch_name(blocks: tuple, planes: tuple, init_dim: int, source: str) -> str:
 def _finish(mapped: dict, srunet: dict, source_state: dict, used: set, fmt: str, notes: list) -> Conversion:
     """Check every SRUNet key got a tensor of its shape; list the source keys left over."""
     target = SRUNet(**srunet).state_dict()
+    # checkpoints saved before torch 0.4.1 (or stripped of it) have no BatchNorm step counter: it only
+    # matters for momentum=None, which SRUNet does not use, so it starts at 0 and the report says so
+    counters = [k for k in target if k.endswith(".num_batches_tracked") and k not in mapped]
+    if counters and len(counters) == sum(k.endswith(".num_batches_tracked") for k in target):
+        mapped.update({k: torch.zeros((), dtype=torch.long) for k in counters})
+        notes = list(notes) + [f"the checkpoint has no BatchNorm num_batches_tracked: {len(counters)} set to 0"]
     missing = [k for k in target if k not in mapped]
     wrong = [f"{k}: source {tuple(mapped[k].shape)} vs SRUNet {tuple(target[k].shape)}"
              for k in target if k in mapped and tuple(mapped[k].shape) != tuple(target[k].shape)]
