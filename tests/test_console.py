@@ -39,3 +39,14 @@ def test_console_shows_progress_losses_headlines_and_errors():
                          '  File "x.py", line 1', "ValueError: boom"]
     # one bar over the whole run: 2 epochs x 10 iterations, from the train_cfg of the config dump
     assert "20/20" in bar.getvalue() and "7:59:26" not in out.getvalue()
+
+
+def test_expected_range_is_printed_beside_the_result_and_flags_a_figure_outside_it():
+    from voxclip.engine import format_expected
+
+    expected = dict(ranges={"mAP@0.25": (0.80, 0.88), "mAP@0.5": (0.30, 0.45)}, measured="3 seeds x {1, 2} threads")
+    inside = format_expected({"mAP@0.25": 0.84, "mAP@0.5": 0.41}, expected)
+    assert inside == "expected (3 seeds x {1, 2} threads): mAP@0.25 0.80-0.88  mAP@0.5 0.30-0.45"
+    outside = format_expected({"det/mAP@0.25": 0.6871, "det/mAP@0.5": 0.31}, expected)
+    assert outside.splitlines()[1].startswith("OUTSIDE the measured range: mAP@0.25 0.6871 ")
+    assert "mAP@0.5 0.3100" not in outside

@@ -22,7 +22,7 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from voxclip.engine.cli import CfgOptionsAction, add_checkpoint_arguments, apply_checkpoint_arguments, run_cli  # noqa: E402
-from voxclip.engine import VoxclipRunner, finish_distributed, format_results_table, load_config, prepare_config, register_atomic_backend  # noqa: E402
+from voxclip.engine import VoxclipRunner, finish_distributed, format_expected, format_results_table, load_config, prepare_config, register_atomic_backend  # noqa: E402
 from voxclip.engine.distributed import configure_visualizer  # noqa: E402
 
 
@@ -73,6 +73,8 @@ def main(argv=None):
     if runner.rank == 0:
         class_names = runner.test_dataloader.dataset.metainfo["classes"]
         print(format_results_table(metrics, class_names), flush=True)
+        if cfg.get("expected_result"):  # demo configs record the range their figures were measured in
+            print(format_expected(metrics, cfg.expected_result), flush=True)
     finish_distributed()
     return metrics
 

@@ -69,3 +69,18 @@ def format_results_table(metrics: dict, class_names) -> str:
     if "mIoU" in metrics:
         return format_segmentation_table(metrics, class_names)
     return "\n".join(f"{k}: {v}" for k, v in sorted(metrics.items()))
+
+
+def format_expected(metrics: dict, expected: dict) -> str:
+    """The measured range a demo config records (`expected_result = dict(ranges={name: (low, high)},
+    measured=...)`) beside this run's figures, flagging any figure outside it."""
+    parts, outside = [], []
+    for name, (low, high) in expected["ranges"].items():
+        parts.append(f"{name} {float(low):.2f}-{float(high):.2f}")
+        value = next((float(v) for k, v in metrics.items() if k.split("/")[-1] == name), None)
+        if value is not None and not float(low) <= value <= float(high):
+            outside.append(f"{name} {value:.4f}")
+    line = f"expected ({expected.get('measured', 'measured range')}): " + "  ".join(parts)
+    if outside:
+        line += f"\nOUTSIDE the measured range: {', '.join(outside)} (a different seed, thread count or code?)"
+    return line
