@@ -6,7 +6,9 @@
 _base_ = ["./zeroshot_cls_modelnet40.py"]
 
 data_root = "data/scanobjectnn_pb_t50_rs"
-test_pipeline = [dict(type="FPSSample", num_points=2048), dict(type="PointFeatures", keys=("points",)),
+num_points = 2048
+fps_pool = 2400
+test_pipeline = [dict(type="FPSSample", num_points=num_points), dict(type="PointFeatures", keys=("points",)),
                  dict(type="Voxelize", voxel_size=0.05), dict(type="PackInputs")]
 test_dataloader = dict(dataset=dict(data_root=data_root, pipeline=test_pipeline))
 val_dataloader = test_dataloader
