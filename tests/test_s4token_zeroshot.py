@@ -128,3 +128,27 @@ def test_zero_shot_classification_through_tools_test(tiny_vit_clip, tmp_path):
     assert f"acc/{names[0]}" in results  # ClsMetric named the classes from the dataset
     globs = torch.stack(globs)
     assert (globs - globs[0]).abs().max() > 1e-4  # the embedding depends on the object (random CLIP: not the label)
+
+
+def test_class_names_hook_hands_the_datasets_classes_to_the_model():
+    from types import SimpleNamespace
+
+    from voxclip.engine import ClassNamesFromDataset
+
+    class Model:
+        names = ()
+
+        def set_class_names(self, names):
+            self.names = names
+
+    def runner(model, metainfo):
+        loop = SimpleNamespace(dataloader=SimpleNamespace(dataset=SimpleNamespace(metainfo=metainfo)))
+        return SimpleNamespace(model=model, test_loop=loop, val_loop=loop)
+
+    model = Model()
+    ClassNamesFromDataset().before_test(runner(model, dict(classes=["bed", "flower_pot"])))
+    assert model.names == ("bed", "flower_pot")
+    with pytest.raises(ValueError, match="no metainfo"):
+        ClassNamesFromDataset().before_val(runner(model, {}))
+    with pytest.raises(TypeError, match="set_class_names"):
+        ClassNamesFromDataset().before_test(runner(object(), dict(classes=["bed"])))
