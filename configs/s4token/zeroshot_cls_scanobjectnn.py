@@ -1,7 +1,8 @@
 # S4Token zero-shot classification of ScanObjectNN (15 classes; the PB_T50_RS test split by default,
 # OBJ_BG / OBJ_ONLY by pointing data_root at their caches): as zeroshot_cls_modelnet40.py, with the
 # 2048 stored points and 128 tokens of 32 (Point-MAE's ScanObjectNN setting).
-#   python tools/prepare_objects.py scanobjectnn data/ScanObjectNN/h5_files data/scanobjectnn_pb_t50_rs --variant PB_T50_RS
+#   python tools/prepare_objects.py scanobjectnn data/ScanObjectNN/h5_files data/scanobjectnn_pb_t50_rs \
+#       --variant PB_T50_RS
 #   python tools/test.py configs/s4token/zeroshot_cls_scanobjectnn.py work_dirs/pretrain_scannet_pairs/epoch_100.pth
 _base_ = ["./zeroshot_cls_modelnet40.py"]
 
