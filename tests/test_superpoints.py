@@ -131,3 +131,45 @@ def test_superpoints_travel_with_their_points(prepared_scannet):
     assert all(s in ids[tuple(p)] for p, s in zip(item["points"].numpy().tolist(), got.tolist()))
     batch = sparse_collate([item, ds[1]])
     assert batch["data_samples"][0]["superpoint"].tolist() == got.tolist()
+
+
+def _rotated_jittered_scene(step: int = 3):
+    """A synthetic scan turned by a generic rotation and jittered by 1 mm: no kNN distance ties and no
+    normal lying in the z = 0 plane, where the n_z >= 0 orientation is decided by float rounding."""
+    scene = generate_scene("scene0001_00", 0)
+    v = scene.vertices[::step]
+    rot = np.linalg.qr(np.random.default_rng(1).normal(size=(3, 3)))[0]
+    return (v + np.random.default_rng(0).normal(0, 1e-3, v.shape)) @ rot.T, scene.colors[::step]
+
+
+def test_fast_path_gives_the_previous_implementations_segments():
+    # tests/superpoints_reference.py is the implementation before the speed-up (two KD-tree queries,
+    # batched eigh in float32, deduplicating contraction): same labels on the same input
+    import superpoints_reference as ref
+
+    v, c = _rotated_jittered_scene()
+    e = ref.knn_edges(v, 10)
+    w = ref.edge_weights(v, ref.estimate_normals(v, 16), e, c, 0.5)
+    np.testing.assert_array_equal(felzenszwalb_segment(len(v), e, w), ref.felzenszwalb_segment(len(v), e, w))
+    np.testing.assert_array_equal(knn_edges(v, 10), e)
+    np.testing.assert_allclose(edge_weights(v, ref.estimate_normals(v, 16), e, c, 0.5), w, atol=1e-12)
+    new, old = point_superpoints(v, c), ref.point_superpoints(v, c)
+    assert len(np.unique(new)) > 50 and same_partition(new, old)
+
+
+def test_closed_form_normals_against_float64_eigh():
+    rng = np.random.default_rng(3)
+    pts = rng.normal(size=(400, 3)) * np.array([1.0, 0.5, 0.05])  # noisy slabs: well-defined normals
+    pts = np.r_[pts, rng.random((100, 3))]  # and isotropic blobs
+    _, idx = cKDTree(pts).query(pts, k=12)
+    nb = pts[idx] - pts[idx].mean(1, keepdims=True)
+    vec = np.linalg.eigh(np.einsum("nki,nkj->nij", nb, nb))[1][:, :, 0]
+    vec *= np.where(vec[:, 2:3] < 0, -1.0, 1.0)
+    np.testing.assert_allclose(estimate_normals(pts, 12), vec, atol=1e-6)
+
+
+def test_stable_float_argsort_keeps_ties_in_index_order():
+    from voxclip.utils.superpoints import _stable_argsort_float
+
+    w = np.random.default_rng(0).integers(0, 7, 5000) / 4.0  # many exact ties
+    np.testing.assert_array_equal(_stable_argsort_float(w), np.argsort(w, kind="stable"))

@@ -27,10 +27,14 @@ __all__ = ["ZeroShotClassifier", "class_text_embeddings"]
 
 @torch.no_grad()
 def class_text_embeddings(text_encoder, class_names: Sequence[str], templates: Sequence[str]) -> torch.Tensor:
-    """(K, D) unit-norm class embeddings averaged over templates."""
+    """(K, D) unit-norm class embeddings averaged over templates (CLIP's prompt ensembling: each
+    prompt's embedding normalised, the mean normalised again). '_' in a name reads as a space; a
+    template without '{}' is put before the name ('template name')."""
     rows = []
     for name in class_names:
-        emb = F.normalize(text_encoder.encode_texts([t.format(name.replace("_", " ")) for t in templates]), dim=-1)
+        word = name.replace("_", " ")
+        texts = [t.format(word) if "{}" in t else f"{t} {word}" for t in templates]
+        emb = F.normalize(text_encoder.encode_texts(texts), dim=-1)
         rows.append(F.normalize(emb.mean(0), dim=-1))
     return torch.stack(rows)
 

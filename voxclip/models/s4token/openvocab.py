@@ -8,6 +8,13 @@ comes from an S4TokenPretrainer checkpoint (``pretrained=dict(checkpoint=..., pa
 
 The interface other methods can implement (Text4Point later): ``point_text_similarity(points,
 feats, superpoint, prompts) -> (N, P)`` cosine similarities of every point to every prompt.
+
+``task='classification'``: zero-shot classification of object clouds (ObjectClassification batches,
+ClsMetric): the CLIP-projected class token of each cloud against the prompt-ensembled class
+embeddings; ``predict`` returns per object ``pred_label``, ``logits`` (logit_scale x cosine) and
+``gt_label`` as PointClassifier does. A lone object has no colour and no superpoint file: the
+superpoints are computed on the bare cloud (``superpoint_source='compute'``) and ``fill_feats`` gives
+the tokenizer's colour channels a constant (docs/s4token.md, "Zero-shot classification").
 """
 from __future__ import annotations
 
@@ -38,6 +45,10 @@ class S4TokenOpenVocab(PretrainedPartsMixin, BaseModel):
             or 'compute' (point_superpoints on the fly, options ``superpoints``).
         feat_channels: (start, stop) of ``point_feats`` given to the tokenizer (colour).
         pretrained: PretrainedPartsMixin config (checkpoint of S4TokenPretrainer, parts tokenizer).
+        task: 'segmentation' (per-point labels, SegMetric) or 'classification' (one label per cloud,
+            ClsMetric). logit_scale: multiplies the classification cosine (CLIP's 100; argmax unchanged).
+        fill_feats: when the data has no tokenizer features (feat_channels selects none, e.g. bare
+            objects) the tokenizer's in_feat_channels get this constant (None: an error, as before).
     """
 
     DEFAULT_PARTS = {"tokenizer": "tokenizer."}
@@ -46,10 +57,15 @@ class S4TokenOpenVocab(PretrainedPartsMixin, BaseModel):
                  templates: Sequence[str] = DEFAULT_TEMPLATES, alpha: float = 1.0,
                  superpoint_source: str = "data", superpoints: Optional[dict] = None, feat_channels: tuple = (0, 3),
                  pretrained: Optional[dict] = None, data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
+                 init_cfg: Optional[dict] = None, task: str = "segmentation", logit_scale: float = 100.0,
+                 fill_feats: Optional[float] = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if superpoint_source not in ("data", "compute"):
             raise ValueError(f"S4TokenOpenVocab: superpoint_source must be 'data' or 'compute', got {superpoint_source!r}")
+        if task not in ("segmentation", "classification"):
+            raise ValueError(f"S4TokenOpenVocab: task must be 'segmentation' or 'classification', got {task!r}")
+        self.task, self.logit_scale = task, float(logit_scale)
+        self.fill_feats = None if fill_feats is None else float(fill_feats)
         self.tokenizer = MODELS.build(dict(tokenizer, type=tokenizer.get("type", "S4Tokenizer")))
         self.encoder = MODELS.build(dict(encoder, type=encoder.get("type", "FrozenPointViT")))
         self.text_encoder = build_text_encoder(text_encoder)
@@ -83,6 +99,10 @@ class S4TokenOpenVocab(PretrainedPartsMixin, BaseModel):
             raise RuntimeError(f"S4TokenOpenVocab: the S4TokenPretrainer checkpoint lacks {len(lost)} tokenizer "
                                f"keys (first {lost[0]}): its tokenizer does not match this config")
 
+    def set_class_names(self, names: Sequence[str]) -> None:
+        """The vocabulary of ``predict`` (ClassNamesFromDataset sets the dataset's classes here)."""
+        self.class_names = tuple(names)
+
     # ---- text ------------------------------------------------------------------------------------
     def text_embeddings(self, names: Sequence[str]) -> torch.Tensor:
         """(C, E) unit prompt-ensembled embeddings (cached per name list)."""
@@ -95,6 +115,13 @@ class S4TokenOpenVocab(PretrainedPartsMixin, BaseModel):
     def _feats(self, point_feats: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
         a, b = self.feat_channels
         return point_feats[:, a:b] if point_feats is not None and b > a else None
+
+    def _token_feats(self, points: torch.Tensor, feats: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
+        """The tokenizer's per-point features: ``feats``, or the ``fill_feats`` constant when there are none."""
+        c = self.tokenizer.in_feat_channels
+        if feats is None and c and self.fill_feats is not None:
+            return points.new_full((points.shape[0], c), self.fill_feats)
+        return feats
 
     def superpoints_of(self, points: torch.Tensor, feats: Optional[torch.Tensor],
                        superpoint: Optional[torch.Tensor]) -> torch.Tensor:
@@ -110,7 +137,7 @@ class S4TokenOpenVocab(PretrainedPartsMixin, BaseModel):
         """One cloud: points (N, 3), tokenizer feats (N, C) -> ((N, E) unit point features, (E,) unit
         global embedding from CLIP's class token)."""
         sp = self.superpoints_of(points, feats, superpoint)
-        tok = self.tokenizer(points, None, feats, sp)
+        tok = self.tokenizer(points, None, self._token_feats(points, feats), sp)
         cls, h = self.encoder(tok.tokens + tok.pos)
         proj = self.encoder.project(h)[0]
         f = propagate_features(points, tok.centers[0], proj, sp, self.alpha, normalise=True)
@@ -127,6 +154,25 @@ class S4TokenOpenVocab(PretrainedPartsMixin, BaseModel):
         return f @ self.text_embeddings(prompts).to(f).t()
 
     @torch.no_grad()
+    def global_embeddings(self, points: torch.Tensor, batch: torch.Tensor, feats: Optional[torch.Tensor] = None,
+                          superpoints: Optional[Sequence[Optional[torch.Tensor]]] = None) -> torch.Tensor:
+        """(B, E) unit global embeddings (CLIP's projected class token) of a batch of clouds in one
+        tokenizer + ViT pass; superpoints: per cloud ids or None (then superpoints_of decides)."""
+        bsz = int(batch.max()) + 1 if batch.numel() else 0
+        sps = []
+        for b in range(bsz):
+            m = batch == b
+            given = superpoints[b] if superpoints is not None else None
+            sps.append(self.superpoints_of(points[m], feats[m] if feats is not None else None, given))
+        sp = torch.empty(points.shape[0], dtype=torch.long, device=points.device)
+        for b in range(bsz):
+            sp[batch == b] = sps[b]
+        tok = self.tokenizer(points, batch, self._token_feats(points, feats), sp, batch_size=bsz)
+        cls, h = self.encoder(tok.tokens + tok.pos)
+        glob = self.encoder.project(cls) if cls is not None else self.encoder.project(h).mean(1)
+        return F.normalize(glob, dim=-1)
+
+    @torch.no_grad()
     def classify(self, points: torch.Tensor, feats: Optional[torch.Tensor] = None,
                  class_names: Optional[Sequence[str]] = None, superpoint: Optional[torch.Tensor] = None
                  ) -> tuple[int, torch.Tensor]:
@@ -136,6 +182,21 @@ class S4TokenOpenVocab(PretrainedPartsMixin, BaseModel):
         scores = self.text_embeddings(names).to(g) @ g
         return int(scores.argmax()), scores
 
+    def _predict_classes(self, points, batch, feats, samples, mode):
+        sps = [None if s.get("superpoint") is None else torch.as_tensor(s["superpoint"]) for s in samples]
+        g = self.global_embeddings(points, batch, feats, sps)
+        logits = self.logit_scale * g @ self.text_embeddings(self.class_names).to(g).t()
+        if mode == "tensor":
+            return logits
+        out = []
+        for i, s in enumerate(samples):
+            d = dict(pred_label=int(logits[i].argmax()), logits=logits[i].detach().cpu())
+            if "gt_labels" in s:
+                d["gt_label"] = int(torch.as_tensor(s["gt_labels"]).reshape(-1)[0])
+            d["sample_id"] = s.get("meta", {}).get("sample_id")
+            out.append(d)
+        return out
+
     # ---- mmengine --------------------------------------------------------------------------------
     def forward(self, inputs: dict, data_samples: Optional[list] = None, mode: str = "predict"):
         if mode == "loss":
@@ -143,10 +204,13 @@ class S4TokenOpenVocab(PretrainedPartsMixin, BaseModel):
         if mode not in ("predict", "tensor"):
             raise ValueError(f"S4TokenOpenVocab: unknown mode {mode!r} (predict, tensor)")
         if not self.class_names:
-            raise ValueError("S4TokenOpenVocab: class_names is empty")
+            raise ValueError("S4TokenOpenVocab: class_names is empty (set model.class_names, or add "
+                             "custom_hooks=[dict(type='ClassNamesFromDataset')] to take the dataset's classes)")
         points, batch = inputs["points"], inputs["point_batch"]
         feats = self._feats(inputs.get("point_feats"))
         samples = data_samples or [{} for _ in range(int(batch.max()) + 1)]
+        if self.task == "classification":
+            return self._predict_classes(points, batch, feats, samples, mode)
         out = []
         for b, sample in enumerate(samples):
             m = batch == b

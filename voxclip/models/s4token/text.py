@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Sequence
 
 import torch
-import torch.nn.functional as F
+
+from voxclip.models.classifiers.zero_shot import class_text_embeddings
 
 __all__ = ["DEFAULT_TEMPLATES", "prompt_embeddings"]
 
@@ -22,13 +23,11 @@ DEFAULT_TEMPLATES = (
 )
 
 
-@torch.no_grad()
 def prompt_embeddings(text_encoder, names: Sequence[str], templates: Sequence[str] = DEFAULT_TEMPLATES
                       ) -> torch.Tensor:
-    """(C, E) unit text embeddings of ``names`` averaged over ``templates`` (a template without '{}'
-    is used as is around the name: 'template name')."""
+    """(C, E) unit text embeddings of ``names`` averaged over ``templates``: the shared
+    ``class_text_embeddings`` of the zero-shot classifiers (a template without '{}' is used as is
+    around the name: 'template name'), with a check that ``names`` is a list."""
     if isinstance(names, str) or not names:
         raise ValueError(f"prompt_embeddings: names must be a non-empty list of strings, got {names!r}")
-    texts = [t.format(n) if "{}" in t else f"{t} {n}" for n in names for t in templates]
-    e = F.normalize(text_encoder.encode_texts(texts).float(), dim=-1).view(len(names), len(templates), -1)
-    return F.normalize(e.mean(1), dim=-1)
+    return class_text_embeddings(text_encoder, names, templates).float()
