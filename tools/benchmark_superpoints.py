@@ -36,6 +36,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--spacing", type=float, default=0.033)
     p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--workers", type=int, default=-1, help="KD-tree query threads of the kNN cases (-1: all cores)")
     args = p.parse_args(argv)
     from data_prep.scannet.normals import vertex_normals
     from data_prep.synthetic.scannet import generate_scene
@@ -49,8 +50,9 @@ def main(argv=None) -> int:
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}; load average "
           + " ".join(f"{x:.1f}" for x in os.getloadavg()))
     cases = [("mesh graph (segs.json-style)", lambda: mesh_superpoints(v, f, n)),
-             ("kNN graph, mesh normals", lambda: point_superpoints(v, c, normals=n)),
-             ("kNN graph, PCA normals", lambda: point_superpoints(v, c))]
+             ("kNN graph, mesh normals", lambda: point_superpoints(v, c, normals=n, workers=args.workers)),
+             ("kNN graph, PCA normals", lambda: point_superpoints(v, c, workers=args.workers)),
+             ("kNN graph, PCA normals, 1 query thread", lambda: point_superpoints(v, c, workers=1))]
     for name, fn in cases:
         times, cpu = [], []
         for _ in range(args.repeats):

@@ -255,10 +255,11 @@ def mesh_superpoints(vertices: np.ndarray, faces: np.ndarray, normals: np.ndarra
 
 def point_superpoints(points: np.ndarray, colors: np.ndarray | None = None, normals: np.ndarray | None = None,
                       k: int = 10, normal_k: int = 16, k_thresh: float = 0.01, min_size: int = 20,
-                      color_weight: float = 0.5, workers: int = 1) -> np.ndarray:
+                      color_weight: float = 0.5, workers: int = -1) -> np.ndarray:
     """Superpoint id (N,) of each point of a bare cloud: kNN graph (k), PCA normals when none are given.
 
-    One KD-tree query of max(k + 1, normal_k) neighbours serves both (workers: its threads)."""
+    One KD-tree query of max(k + 1, normal_k) neighbours serves both (workers: its threads, -1 all cores;
+    each point's neighbours are found independently, so the result does not depend on it)."""
     p = np.asarray(points, np.float64)
     if p.ndim != 2 or p.shape[1] != 3:
         raise ValueError(f"point_superpoints: points must be (N, 3), got {p.shape}")
