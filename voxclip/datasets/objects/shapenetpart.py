@@ -3,7 +3,9 @@
 ``x y z nx ny nz part`` lines (part ids global over the 16 categories, 50 parts),
 ``train_test_split/shuffled_{train,val,test}_file_list.json`` (lists of ``shape_data/<synset>/<model>``).
 
-Only the reader: part segmentation needs the token segmentation head (another package).
+The benchmark's fixed tables: the 16 categories in ``synsetoffset2category.txt`` order and their part ids
+(global ids, contiguous per category in category order: PointNet++'s / Point-MAE's ``seg_classes``).
+The part-segmentation dataset is ``partseg_dataset.ShapeNetPartSegmentation``.
 """
 from __future__ import annotations
 
@@ -15,7 +17,25 @@ import numpy as np
 
 from .readers import ObjectDataError, ObjectSet, check_cloud, normalize_unit_sphere, to_z_up
 
-__all__ = ["read_shapenetpart", "read_category_file"]
+__all__ = ["read_shapenetpart", "read_category_file", "SHAPENETPART_CATEGORIES", "SHAPENETPART_SYNSETS",
+           "SHAPENETPART_NUM_PARTS", "shapenetpart_seg_classes"]
+
+SHAPENETPART_CATEGORIES = ("Airplane", "Bag", "Cap", "Car", "Chair", "Earphone", "Guitar", "Knife", "Lamp", "Laptop",
+                           "Motorbike", "Mug", "Pistol", "Rocket", "Skateboard", "Table")
+SHAPENETPART_SYNSETS = ("02691156", "02773838", "02954340", "02958343", "03001627", "03261776", "03467604",
+                        "03624134", "03636649", "03642806", "03790512", "03797390", "03948459", "04099429",
+                        "04225943", "04379243")
+_PART_COUNTS = (4, 2, 2, 4, 4, 3, 3, 2, 4, 2, 6, 2, 3, 3, 3, 3)
+SHAPENETPART_NUM_PARTS = sum(_PART_COUNTS)  # 50
+
+
+def shapenetpart_seg_classes() -> tuple[tuple[int, ...], ...]:
+    """Part ids of each category, by category index (Airplane (0, 1, 2, 3), ..., Table (47, 48, 49))."""
+    out, start = [], 0
+    for n in _PART_COUNTS:
+        out.append(tuple(range(start, start + n)))
+        start += n
+    return tuple(out)
 
 
 def read_category_file(root: str) -> tuple[tuple, tuple]:
