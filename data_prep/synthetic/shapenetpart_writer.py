@@ -66,10 +66,10 @@ def _mug(r):
     body = [((-rad, -rad, 0), (rad, -rad + t, h), 36), ((-rad, rad - t, 0), (rad, rad, h), 36),
             ((-rad, -rad, 0), (-rad + t, rad, h), 36), ((rad - t, -rad, 0), (rad, rad, h), 36),
             ((-rad, -rad, 0), (rad, rad, t), 36)]
-    hl, hh = r.uniform(0.12, 0.2), r.uniform(0.2, 0.3)
+    hl, hh, hw, ht = r.uniform(0.18, 0.26), r.uniform(0.28, 0.36), 0.06, 0.06  # handle: a thick C on the +x side
     z0 = h / 2 - hh / 2
-    handle = [((rad, -0.02, z0), (rad + hl, 0.02, z0 + 0.03), 37), ((rad, -0.02, z0 + hh - 0.03), (rad + hl, 0.02, z0 + hh), 37),
-              ((rad + hl - 0.03, -0.02, z0), (rad + hl, 0.02, z0 + hh), 37)]
+    handle = [((rad, -hw, z0), (rad + hl, hw, z0 + ht), 37), ((rad, -hw, z0 + hh - ht), (rad + hl, hw, z0 + hh), 37),
+              ((rad + hl - ht, -hw, z0), (rad + hl, hw, z0 + hh), 37)]
     return body + handle
 
 

@@ -3,12 +3,13 @@
 Each sample: ``points`` (P, 3) float32 (z up, unit sphere), ``normals`` when asked, ``semantic`` (P,) the
 global part ids (0..49), ``gt_labels`` (1,) the category index in the benchmark's 16-category order (the
 one-hot the model is given), ``gt_boxes`` (1, 7) the axis-aligned box (box-aware transforms stay
-consistent), ``meta`` (sample_id ``<synset>/<model>``, category). As the released loaders
-(PointNet++ / Point-MAE ``PartNormalDataset``), every shape is resampled to ``num_points`` by a random
-choice *with* replacement; here the draw comes from the sample's own generator: in training the one the
-seeded sampler attaches (seed, epoch, index), in test mode ``scene_rng(test_seed, sample_id)``, so an
-evaluation sees the same 2048 points of each shape whatever the loader order or worker count (the
-released test draws from numpy's global RNG).
+consistent), ``meta`` (sample_id ``<synset>/<model>``, category), every point of the file. As the
+released loaders (PointNet++ / Point-MAE ``PartNormalDataset``), pipelines resample each shape to 2048
+points by a random choice *with* replacement (``PointSample(num_points=2048, replace=True)``); the
+draw comes from the sample's own generator: in training the one the seeded sampler attaches (seed,
+epoch, index), in test mode ``scene_rng(test_seed, sample_id)``, so an evaluation sees the same 2048
+points of each shape whatever the loader order or worker count (the released test draws from numpy's
+global RNG).
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from voxclip.registry import DATASETS
 from ..base import scene_rng
 from ..samplers import generator_for_index
 from ..transforms import Compose
-from ..transforms.base import current_rng, use_sample_rng
+from ..transforms.base import use_sample_rng
 from .readers import ObjectDataError
 from .shapenetpart import SHAPENETPART_CATEGORIES, SHAPENETPART_SYNSETS, read_shapenetpart, shapenetpart_seg_classes
 
@@ -36,21 +37,19 @@ class ShapeNetPartSegmentation(BaseDataset):
     """Args:
         data_root: the raw ShapeNetPart root (``synsetoffset2category.txt`` inside).
         split: one of SPLITS ('trainval' = the train and val lists, Point-MAE's training set).
-        num_points: points per sample (2048); 0 / None keeps every point of the file.
         use_normals: keep the normals as ``normals`` (feed them with ``PointFeatures(keys=('normals',))``).
         test_seed: seed of the test-mode sampling (per shape: (test_seed, crc32(sample_id))).
         pipeline: transforms ending in PointFeatures, Voxelize, PackInputs (the batch contract).
     """
 
     def __init__(self, data_root: str, split: str = "trainval", pipeline: Sequence[dict | Callable] = (),
-                 num_points: int | None = 2048, use_normals: bool = False, test_seed: int = 0,
+                 use_normals: bool = False, test_seed: int = 0,
                  test_mode: bool = False, indices=None, lazy_init: bool = False, max_refetch: int = 1000):
         if not data_root:
             raise ValueError("ShapeNetPartSegmentation: data_root must be given")
         if split not in SPLITS:
             raise ValueError(f"ShapeNetPartSegmentation: split must be one of {SPLITS}, got {split!r}")
         self.split, self.use_normals, self.test_seed = split, bool(use_normals), int(test_seed)
-        self.num_points = int(num_points) if num_points else 0
         self.seg_classes = shapenetpart_seg_classes()
         self._clouds, self._parts, self._cats, self._ids = [], [], [], []
         for sub in (("train", "val") if split == "trainval" else (split,)):
@@ -82,9 +81,6 @@ class ShapeNetPartSegmentation(BaseDataset):
 
     def load_sample(self, info: dict) -> dict:
         arr, parts = self._clouds[info["row"]], self._parts[info["row"]]
-        if self.num_points:  # released loaders: np.random.choice(N, npoints, replace=True)
-            keep = current_rng().choice(len(arr), self.num_points, replace=True)
-            arr, parts = arr[keep], parts[keep]
         pts = arr[:, :3].copy()
         lo, hi = pts.min(0), pts.max(0)
         sample = dict(points=pts, semantic=parts.astype(np.int64), gt_labels=np.array([info["label"]], np.int64),
@@ -97,5 +93,5 @@ class ShapeNetPartSegmentation(BaseDataset):
     def prepare_data(self, idx: int):
         info = self.get_data_info(int(idx))
         rng = scene_rng(self.test_seed, info["sample_id"]) if self.test_mode else generator_for_index(idx)
-        with use_sample_rng(rng):  # the resampling and every random transform draw from it
+        with use_sample_rng(rng):  # the resampling (PointSample) and every random transform draw from it
             return self.pipeline(self.load_sample(info))
