@@ -283,3 +283,22 @@ def test_tiny_train_and_test_beats_chance(tmp_path):
         chance.append(np.mean([shape_miou(rng.choice(SEG[c], len(gt)), gt, SEG[c]) for _ in range(5)]))
     assert doc["results"]["ins_mIoU"] == pytest.approx(100 * np.mean([s["miou"] for s in samples]))
     assert doc["results"]["ins_mIoU"] > 100 * np.mean(chance) + 15, (doc["results"], 100 * np.mean(chance))
+
+
+def test_paper_config_builds_with_the_released_shapes():
+    from mmengine.config import Config
+
+    cfg = Config.fromfile(str(REPO / "configs/pointmae/partseg_shapenetpart.py"))
+    assert cfg.optim_wrapper.optimizer.lr == 2e-4 and cfg.optim_wrapper.optimizer.weight_decay == 0.05
+    assert cfg.train_cfg.max_epochs == 300 and cfg.train_dataloader.batch_size == 16
+    assert cfg.train_dataloader.dataset.split == "trainval" and cfg.val_dataloader.dataset.split == "test"
+    assert cfg.param_scheduler[1].end == 100 and cfg.param_scheduler[0].end == 10
+    model = MODELS.build(cfg.model)
+    assert (model.tokenizer.num_tokens, model.tokenizer.patch_size, model.encoder.depth) == (128, 32, 12)
+    assert model.fetch_layers == (3, 7, 11) and (model.num_categories, model.num_parts) == (16, 50)
+    fp = [m for m in model.head.fp[0] if isinstance(m, torch.nn.Conv1d)]
+    assert [(c.in_channels, c.out_channels) for c in fp] == [(1152 + 3, 1536), (1536, 1024)]
+    convs = [m for m in model.head.head if isinstance(m, torch.nn.Conv1d)]
+    assert [(c.in_channels, c.out_channels) for c in convs] == [(3392, 512), (512, 256)]  # 3392 as released
+    assert isinstance(model.head.head[3], torch.nn.Dropout) and model.head.classifier.in_channels == 256
+    assert tuple(model.label_embed[0].weight.shape) == (64, 16)
