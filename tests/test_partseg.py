@@ -302,3 +302,21 @@ def test_paper_config_builds_with_the_released_shapes():
     assert [(c.in_channels, c.out_channels) for c in convs] == [(3392, 512), (512, 256)]  # 3392 as released
     assert isinstance(model.head.head[3], torch.nn.Dropout) and model.head.classifier.in_channels == 256
     assert tuple(model.label_embed[0].weight.shape) == (64, 16)
+
+
+def test_concept_alignment_checkpoint_fits_the_part_segmentor(tmp_path):
+    """The concept-alignment pretrainer's own tokenizer / encoder (real key layout) load into the paper row."""
+    from mmengine.config import Config
+
+    pre_cfg = Config.fromfile(str(REPO / "configs/concept_align/pretrain_scannet_pairs.py"))
+    pre_cfg.model.teacher = None  # the CLIP / ClipCap files are not needed for the student's keys
+    torch.manual_seed(1)
+    pre = MODELS.build(pre_cfg.model)
+    torch.save({"state_dict": pre.state_dict()}, tmp_path / "epoch_250.pth")
+    cfg = Config.fromfile(str(REPO / "configs/concept_align/partseg_shapenetpart.py"))
+    cfg.model.pretrained.checkpoint = str(tmp_path / "epoch_250.pth")
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    for name in ("tokenizer", "encoder"):
+        for k, v in getattr(model, name).state_dict().items():
+            assert torch.equal(v, pre.state_dict()[f"{name}.{k}"]), k

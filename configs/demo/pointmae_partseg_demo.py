@@ -9,7 +9,7 @@
 _base_ = ["../pointmae/partseg_shapenetpart.py"]
 
 data_root = "data/demo_objects_raw/shapenetcore_partanno_segmentation_benchmark_v0_normal"
-max_epochs = 20
+max_epochs = 40
 warmup_epochs = 2
 embed_dim = 64
 train_dataloader = dict(batch_size=16, num_workers=1, dataset=dict(data_root=data_root))
@@ -29,7 +29,7 @@ param_scheduler = [
     dict(type="CosineAnnealingLR", by_epoch=True, begin=warmup_epochs, end=max_epochs, T_max=max_epochs - warmup_epochs,
          eta_min=1e-5, convert_to_iter_based=True),
 ]
-train_cfg = dict(max_epochs=max_epochs, val_interval=5)
+train_cfg = dict(max_epochs=max_epochs, val_interval=10)
 default_hooks = dict(logger=dict(type="LoggerHook", interval=5),
-                     checkpoint=dict(type="CheckpointHook", interval=5, max_keep_ckpts=1, save_best="ins_mIoU",
+                     checkpoint=dict(type="CheckpointHook", interval=10, max_keep_ckpts=1, save_best="ins_mIoU",
                                      rule="greater"))
