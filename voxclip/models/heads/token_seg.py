@@ -7,7 +7,8 @@ level's own (skip) features, then shared 1x1 conv + BatchNorm + ReLU layers. Aft
 (the input points), conv blocks and a final 1x1 conv give per-point logits.
 
 One step (patch centres -> points) is the concept-alignment ScanNet head (paper Sec. 4.2.2);
-several steps with the hierarchical tokenizer's levels are EPCL's segmentation decoder.
+several steps with the hierarchical tokenizer's levels are EPCL's segmentation decoder; one step plus a
+per-object global feature (``global_channels``) is Point-MAE's ShapeNetPart head (PointPartSegmentor).
 """
 from __future__ import annotations
 
