@@ -4,12 +4,12 @@
 # with a tiny transformer (4 x 64, layers 1/2/3 fetched, 64 groups of 32) and a short schedule, on the
 # synthetic ShapeNetPart tree (4 categories: Table, Lamp, Chair, Mug):
 #   python tools/make_object_demo.py data/demo_objects_raw --formats shapenetpart --train-per-class 24 \
-#       --test-per-class 8 --seed 0 --noise 0.01 --random-yaw
+#       --test-per-class 8 --seed 0 --noise 0.01
 #   python tools/train.py configs/demo/pointmae_partseg_demo.py
 _base_ = ["../pointmae/partseg_shapenetpart.py"]
 
 data_root = "data/demo_objects_raw/shapenetcore_partanno_segmentation_benchmark_v0_normal"
-max_epochs = 40
+max_epochs = 30
 warmup_epochs = 2
 embed_dim = 64
 train_dataloader = dict(batch_size=16, num_workers=1, dataset=dict(data_root=data_root))
