@@ -322,3 +322,38 @@ def test_concept_alignment_checkpoint_fits_the_part_segmentor(tmp_path):
     for name in ("tokenizer", "encoder"):
         for k, v in getattr(model, name).state_dict().items():
             assert torch.equal(v, pre.state_dict()[f"{name}.{k}"]), k
+
+
+def test_prepare_tool_caches_shapenetpart_and_lists_every_bad_file(tmp_path, capsys):
+    import prepare_objects as prep_tool
+
+    files = {"04379243/t1.txt": TABLE_TXT, "03797390/m1.txt": MUG_TXT, "03797390/m2.txt": MUG_TXT + MUG_TXT}
+    splits = {"train": ["shape_data/04379243/t1", "shape_data/03797390/m2"], "val": ["shape_data/03797390/m1"],
+              "test": ["shape_data/03797390/m1"]}
+    root = _tree(tmp_path / "raw", files, splits)
+    out = tmp_path / "prep"
+    assert prep_tool.main(["shapenetpart", str(root), str(out), "--normals", "--workers", "1", "--no-progress"]) == 0
+    index = json.loads((out / "index.json").read_text())
+    assert index["splits"]["train"]["count"] == 2 and index["channels"] == 6 and index["classes"][TABLE] == "Table"
+    pipe = [dict(type="PointSample", num_points=8, replace=True), *PIPE]
+    for split in ("trainval", "test"):
+        raw = ShapeNetPartSegmentation(str(root), split, pipeline=pipe, use_normals=True)
+        cached = ShapeNetPartSegmentation(str(out), split, pipeline=pipe, use_normals=True, source="prepared")
+        assert len(raw) == len(cached)
+        by_id = {cached.get_data_info(i)["sample_id"]: i for i in range(len(cached))}
+        for i in range(len(raw)):  # the same shapes, points, normals, parts and categories
+            a = raw.load_sample(raw.get_data_info(i))
+            b = cached.load_sample(cached.get_data_info(by_id[a["meta"]["sample_id"]]))
+            np.testing.assert_allclose(a["points"], b["points"], atol=1e-6)
+            np.testing.assert_allclose(a["normals"], b["normals"], atol=1e-6)
+            assert a["semantic"].tolist() == b["semantic"].tolist() and a["gt_labels"].tolist() == b["gt_labels"].tolist()
+    # two bad files: both named, nothing written
+    files["04379243/t1.txt"] = TABLE_TXT.replace("48.000000\n-0.2", "36.000000\n-0.2")
+    files["03797390/m2.txt"] = "0 0 0 0 1 0\n"
+    bad = _tree(tmp_path / "bad", files, splits)
+    capsys.readouterr()
+    assert prep_tool.main(["shapenetpart", str(bad), str(tmp_path / "prep2"), "--workers", "1", "--no-progress"]) == 1
+    err = capsys.readouterr()
+    text = err.out + err.err
+    assert "04379243/t1.txt: part ids [36] do not belong to Table" in text and "03797390/m2.txt" in text
+    assert not (tmp_path / "prep2").exists()

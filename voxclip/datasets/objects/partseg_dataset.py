@@ -24,6 +24,7 @@ from ..base import scene_rng
 from ..samplers import generator_for_index
 from ..transforms import Compose
 from ..transforms.base import use_sample_rng
+from .prepared import read_prepared_parts
 from .readers import ObjectDataError
 from .shapenetpart import SHAPENETPART_CATEGORIES, SHAPENETPART_SYNSETS, read_shapenetpart, shapenetpart_seg_classes
 
@@ -35,7 +36,9 @@ SPLITS = ("train", "val", "test", "trainval")  # Point-MAE trains on trainval, t
 @DATASETS.register_module()
 class ShapeNetPartSegmentation(BaseDataset):
     """Args:
-        data_root: the raw ShapeNetPart root (``synsetoffset2category.txt`` inside).
+        data_root: the raw ShapeNetPart root (``synsetoffset2category.txt`` inside), or with
+            source='prepared' the cache of ``tools/prepare_objects.py shapenetpart`` (fast start-up).
+        source: 'raw' | 'prepared'.
         split: one of SPLITS ('trainval' = the train and val lists, Point-MAE's training set).
         use_normals: keep the normals as ``normals`` (feed them with ``PointFeatures(keys=('normals',))``).
         test_seed: seed of the test-mode sampling (per shape: (test_seed, crc32(sample_id))).
@@ -43,17 +46,25 @@ class ShapeNetPartSegmentation(BaseDataset):
     """
 
     def __init__(self, data_root: str, split: str = "trainval", pipeline: Sequence[dict | Callable] = (),
-                 use_normals: bool = False, test_seed: int = 0,
+                 use_normals: bool = False, test_seed: int = 0, source: str = "raw",
                  test_mode: bool = False, indices=None, lazy_init: bool = False, max_refetch: int = 1000):
         if not data_root:
             raise ValueError("ShapeNetPartSegmentation: data_root must be given")
         if split not in SPLITS:
             raise ValueError(f"ShapeNetPartSegmentation: split must be one of {SPLITS}, got {split!r}")
+        if source not in ("raw", "prepared"):
+            raise ValueError(f"ShapeNetPartSegmentation: source must be 'raw' or 'prepared', got {source!r}")
         self.split, self.use_normals, self.test_seed = split, bool(use_normals), int(test_seed)
         self.seg_classes = shapenetpart_seg_classes()
         self._clouds, self._parts, self._cats, self._ids = [], [], [], []
         for sub in (("train", "val") if split == "trainval" else (split,)):
-            objs = read_shapenetpart(str(data_root), sub, use_normals=self.use_normals)
+            if source == "prepared":
+                objs = read_prepared_parts(str(data_root), sub)
+                if self.use_normals and objs.points and objs.points[0].shape[1] < 6:
+                    raise ObjectDataError(f"{data_root}: use_normals=True but the cache holds xyz only "
+                                          "(prepare it with --normals)")
+            else:
+                objs = read_shapenetpart(str(data_root), sub, use_normals=self.use_normals)
             for k, sid in enumerate(objs.ids):
                 synset = sid.split("/")[0]
                 path = f"{data_root}/{sid}.txt"
