@@ -185,7 +185,8 @@ def prepare_objects(dataset: str, raw_root, out_root, num_points: Optional[int] 
                 counts = Counter(labels.tolist())
                 index.update(classes=list(classes), channels=_write_parts(stage, split, recs), layout="ragged",
                              seg_classes=[list(p) for p in SP.shapenetpart_seg_classes()])
-                index["splits"][split] = dict(count=len(recs), class_counts=[counts.get(c, 0) for c in range(len(classes))])
+                index["splits"][split] = dict(count=len(recs),
+                                              class_counts=[counts.get(c, 0) for c in range(len(classes))])
                 result.counts[split] = len(recs)
                 continue
             pts = np.stack([a for _, _, a in recs]) if recs else np.zeros((0, num_points or 0, 3), np.float32)

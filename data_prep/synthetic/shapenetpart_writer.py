@@ -48,7 +48,8 @@ def _lamp(r):
 
 
 def _chair(r):
-    w, d, h, t, bh, leg = r.uniform(0.4, 0.55), r.uniform(0.4, 0.55), r.uniform(0.4, 0.5), 0.05, r.uniform(0.4, 0.6), 0.04
+    w, d, h, bh = r.uniform(0.4, 0.55), r.uniform(0.4, 0.55), r.uniform(0.4, 0.5), r.uniform(0.4, 0.6)
+    t, leg = 0.05, 0.04
     boxes = [((-w / 2, -d / 2, h - t), (w / 2, d / 2, h), 13), ((-w / 2, d / 2 - t, h), (w / 2, d / 2, h + bh), 12)]
     for x in (-1, 1):
         for y in (-1, 1):

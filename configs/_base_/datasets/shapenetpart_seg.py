@@ -25,7 +25,8 @@ train_dataloader = dict(batch_size=16, drop_last=True,  # as released (BatchNorm
                         dataset=dict(type=dataset_type, data_root=data_root, split="trainval", use_normals=use_normals,
                                      pipeline=train_pipeline))
 val_dataloader = dict(batch_size=16, dataset=dict(type=dataset_type, data_root=data_root, split="test",
-                                                  use_normals=use_normals, pipeline=test_pipeline, test_mode=True, test_seed=0))
+                                                  use_normals=use_normals, pipeline=test_pipeline, test_mode=True,
+                                                  test_seed=0))
 test_dataloader = val_dataloader
 val_evaluator = dict(type="PartSegMetric")
 test_evaluator = val_evaluator

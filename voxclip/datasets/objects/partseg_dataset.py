@@ -67,7 +67,7 @@ class ShapeNetPartSegmentation(BaseDataset):
                 objs = read_shapenetpart(str(data_root), sub, use_normals=self.use_normals)
             for k, sid in enumerate(objs.ids):
                 synset = sid.split("/")[0]
-                path = f"{data_root}/{sid}.txt"
+                path = f"{data_root}/{sid}.txt" if source == "raw" else f"{data_root} (cached {sid})"
                 if synset not in SHAPENETPART_SYNSETS:
                     raise ObjectDataError(f"{path}: synset {synset} is not one of the 16 ShapeNetPart categories")
                 cat = SHAPENETPART_SYNSETS.index(synset)

@@ -17,7 +17,8 @@ import numpy as np
 
 from .readers import ObjectDataError, ObjectSet, check_cloud, normalize_unit_sphere, to_z_up
 
-__all__ = ["read_shapenetpart", "read_category_file", "read_shapenetpart_file", "shapenetpart_entries", "SHAPENETPART_CATEGORIES", "SHAPENETPART_SYNSETS",
+__all__ = ["read_shapenetpart", "read_category_file", "read_shapenetpart_file", "shapenetpart_entries",
+           "SHAPENETPART_CATEGORIES", "SHAPENETPART_SYNSETS",
            "SHAPENETPART_NUM_PARTS", "shapenetpart_seg_classes"]
 
 SHAPENETPART_CATEGORIES = ("Airplane", "Bag", "Cap", "Car", "Chair", "Earphone", "Guitar", "Knife", "Lamp", "Laptop",

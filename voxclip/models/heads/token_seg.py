@@ -69,7 +69,8 @@ class TokenSegHead(nn.Module):
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         if dropout_after is not None:  # move the dropout behind head block i (3 modules per block)
             if not 0 <= int(dropout_after) < len(head_channels):
-                raise ValueError(f"TokenSegHead: dropout_after {dropout_after} outside the {len(head_channels)} head blocks")
+                raise ValueError(f"TokenSegHead: dropout_after {dropout_after} outside the {len(head_channels)} "
+                                 "head blocks")
             cut = 3 * (int(dropout_after) + 1)
             self.head = nn.Sequential(*self.head[:cut], self.dropout, *self.head[cut:])
             self.dropout = nn.Identity()
@@ -97,7 +98,8 @@ class TokenSegHead(nn.Module):
         if self.global_channels:
             if global_feats is None or tuple(global_feats.shape) != (xyz.shape[0], self.global_channels):
                 got = None if global_feats is None else tuple(global_feats.shape)
-                raise ValueError(f"TokenSegHead: built for ({xyz.shape[0]}, {self.global_channels}) global_feats, got {got}")
+                raise ValueError(f"TokenSegHead: built for ({xyz.shape[0]}, {self.global_channels}) global_feats, "
+                                 f"got {got}")
             x = torch.cat([x, global_feats.to(x.dtype)[point_batch].t()[None]], dim=1)
         x = self.head(x)
         return self.classifier(self.dropout(x))[0].t()

@@ -77,15 +77,16 @@ class PointPartSegmentor(PretrainedPartsMixin, BaseModel):
         self.encoder = MODELS.build(encoder)
         width = self.encoder.embed_dim
         if width != self.tokenizer.embed_dim:
-            raise ValueError(f"PointPartSegmentor: tokenizer embed_dim {self.tokenizer.embed_dim} != encoder width {width}")
+            raise ValueError(f"PointPartSegmentor: tokenizer embed_dim {self.tokenizer.embed_dim} != encoder "
+                             f"width {width}")
         self.fetch_layers = tuple(int(i) for i in fetch_layers)
         if not self.fetch_layers or not all(0 <= i < self.encoder.depth for i in self.fetch_layers):
             raise ValueError(f"PointPartSegmentor: fetch_layers {self.fetch_layers} outside the encoder's "
                              f"{self.encoder.depth} blocks")
         self.category_onehot, self.use_point_feats = bool(category_onehot), bool(use_point_feats)
         self.restrict_to_category = bool(restrict_to_category)
-        self.label_embed = nn.Sequential(nn.Linear(self.num_categories, label_dim, bias=False), nn.BatchNorm1d(label_dim),
-                                         nn.LeakyReLU(0.2)) if self.category_onehot else None
+        self.label_embed = nn.Sequential(nn.Linear(self.num_categories, label_dim, bias=False),
+                                         nn.BatchNorm1d(label_dim), nn.LeakyReLU(0.2)) if self.category_onehot else None
         feat = width * len(self.fetch_layers)
         glob = 2 * feat + (label_dim if self.category_onehot else 0)
         self.head = MODELS.build(dict(head, in_channels=feat, global_channels=glob, num_classes=self.num_parts))
@@ -140,7 +141,8 @@ class PointPartSegmentor(PretrainedPartsMixin, BaseModel):
         if mode == "loss":
             if any("semantic" not in s for s in data_samples):
                 raise ValueError("PointPartSegmentor: mode='loss' needs per-point part labels ('semantic')")
-            labels = torch.cat([torch.as_tensor(s["semantic"]).reshape(-1) for s in data_samples]).long().to(logits.device)
+            labels = torch.cat([torch.as_tensor(s["semantic"]).reshape(-1) for s in data_samples])
+            labels = labels.long().to(logits.device)
             if len(labels) != len(logits):
                 raise ValueError(f"PointPartSegmentor: {len(labels)} part labels for {len(logits)} points")
             if int(labels.min()) < 0 or int(labels.max()) >= self.num_parts:
