@@ -13,7 +13,8 @@ import torch
 import voxclip.datasets  # noqa: F401  (registers)
 import voxclip.models  # noqa: F401
 from voxclip.datasets.objects import ObjectDataError, ShapeNetPartSegmentation
-from voxclip.datasets.objects.shapenetpart import SHAPENETPART_CATEGORIES, SHAPENETPART_SYNSETS, shapenetpart_seg_classes
+from voxclip.datasets.objects.shapenetpart import (SHAPENETPART_CATEGORIES, SHAPENETPART_SYNSETS,
+                                                   shapenetpart_seg_classes)
 from voxclip.datasets.samplers import SampleIndex
 from voxclip.datasets.transforms import PointSample
 from voxclip.evaluation import PartSegMetric, part_seg_scores, shape_miou
@@ -50,7 +51,8 @@ MUG_TXT = "0.0 0.0 0.0 0.0 0.0 1.0 36\n0.1 0.0 0.0 0.0 0.0 1.0 36\n0.3 0.1 0.0 1
 
 def test_dataset_reads_the_release_layout(tmp_path):
     root = _tree(tmp_path / "snp", {"04379243/t1.txt": TABLE_TXT, "03797390/m1.txt": MUG_TXT},
-                 {"train": ["shape_data/04379243/t1"], "val": ["shape_data/03797390/m1"], "test": ["shape_data/04379243/t1"]})
+                 {"train": ["shape_data/04379243/t1"], "val": ["shape_data/03797390/m1"],
+                  "test": ["shape_data/04379243/t1"]})
     pipe = [dict(type="PointSample", num_points=16, replace=True), *PIPE]
     ds = ShapeNetPartSegmentation(str(root), "trainval", pipeline=pipe, use_normals=True)
     assert len(ds) == 2 and ds.metainfo["classes"][TABLE] == "Table" and ds.metainfo["seg_classes"][MUG] == (36, 37)
@@ -346,7 +348,8 @@ def test_prepare_tool_caches_shapenetpart_and_lists_every_bad_file(tmp_path, cap
             b = cached.load_sample(cached.get_data_info(by_id[a["meta"]["sample_id"]]))
             np.testing.assert_allclose(a["points"], b["points"], atol=1e-6)
             np.testing.assert_allclose(a["normals"], b["normals"], atol=1e-6)
-            assert a["semantic"].tolist() == b["semantic"].tolist() and a["gt_labels"].tolist() == b["gt_labels"].tolist()
+            assert a["semantic"].tolist() == b["semantic"].tolist()
+            assert a["gt_labels"].tolist() == b["gt_labels"].tolist()
     # two bad files: both named, nothing written
     files["04379243/t1.txt"] = TABLE_TXT.replace("48.000000\n-0.2", "36.000000\n-0.2")
     files["03797390/m2.txt"] = "0 0 0 0 1 0\n"
