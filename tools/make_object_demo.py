@@ -1,12 +1,13 @@
 #!/usr/bin/env python
 """Write synthetic objects in the distributed layouts of the object datasets (docs/objects.md).
 
-    python tools/make_object_demo.py OUT [--formats modelnet40_txt modelnet40_h5 scanobjectnn shapenet55]
+    python tools/make_object_demo.py OUT [--formats modelnet40_txt modelnet40_h5 scanobjectnn shapenet55 shapenetpart]
         [--train-per-class 24] [--test-per-class 8] [--seed 0] [--num-points N]
 
-OUT gets modelnet40_normal_resampled/, modelnet40_ply_hdf5_2048/, scanobjectnn/h5_files/ and
-shapenet55/ (with captions.json and meshes/). The objects are the scene generator's furniture
-(unions of boxes) sampled on their surfaces: a demo, not a benchmark.
+OUT gets modelnet40_normal_resampled/, modelnet40_ply_hdf5_2048/, scanobjectnn/h5_files/,
+shapenet55/ (with captions.json and meshes/) and shapenetcore_partanno_segmentation_benchmark_v0_normal/.
+The objects are the scene generator's furniture (unions of boxes; ShapeNetPart: boxes labelled by part)
+sampled on their surfaces: a demo, not a benchmark.
 """
 from __future__ import annotations
 

@@ -5,7 +5,9 @@
         [--variant PB_T50_RS] [--normals] [--workers N] [--overwrite] [--no-progress]
 
 DATASET: modelnet40 (modelnet40_normal_resampled/), modelnet40_h5 (modelnet40_ply_hdf5_2048/),
-scanobjectnn (h5_files/, one --variant per cache), shapenet55 (shapenet_pc/ + ShapeNet-55/).
+scanobjectnn (h5_files/, one --variant per cache), shapenet55 (shapenet_pc/ + ShapeNet-55/), shapenetpart
+(shapenetcore_partanno_segmentation_benchmark_v0_normal/: splits train val test, every point kept, ragged
+<split>_{points,parts,offsets}.npy; --normals keeps the normals).
 OUT gets index.json and <split>_{points.npy,labels.npy,ids.json}. --num-points: FPS size (default
 8192 for modelnet40, as Point-MAE's cache; the others keep their clouds as stored); 0 keeps them. Every bad file is listed; then nothing is written.
 Exit status: 0 fine, 1 bad files (listed), 2 bad arguments or RAW.
@@ -33,7 +35,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument("--num-points", type=int, default=None, help="FPS to this many points (0: keep as stored)")
     p.add_argument("--splits", nargs="+", help="default: train test")
     p.add_argument("--variant", default="PB_T50_RS", choices=sorted(SCANOBJECTNN_VARIANTS))
-    p.add_argument("--normals", action="store_true", help="keep normals (ModelNet40): 6 channels")
+    p.add_argument("--normals", action="store_true", help="keep normals (ModelNet40, ShapeNetPart): 6 channels")
     p.add_argument("--workers", type=int, default=default_workers())
     p.add_argument("--overwrite", action="store_true")
     p.add_argument("--no-progress", action="store_true")

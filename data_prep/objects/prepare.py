@@ -23,6 +23,7 @@ import torch
 
 from data_prep.batch import run_batch
 from voxclip.datasets.objects import readers as R
+from voxclip.datasets.objects import shapenetpart as SP
 from voxclip.ops.fps import farthest_point_sample
 from voxclip.utils.atomic import atomic_save_json, atomic_save_npy
 
@@ -30,10 +31,11 @@ __all__ = ["prepare_objects", "PrepareResult", "DATASETS", "DEFAULT_POINTS", "fp
 
 # dataset -> default splits
 DATASETS = {"modelnet40": ("train", "test"), "modelnet40_h5": ("train", "test"), "scanobjectnn": ("train", "test"),
-            "shapenet55": ("train", "test")}
+            "shapenet55": ("train", "test"), "shapenetpart": ("train", "val", "test")}
 # dataset -> default FPS size (None: keep as stored): Point-MAE caches ModelNet40 at 8192 FPS points;
 # the HDF5 releases hold 2048 points, ShapeNet55 8192
-DEFAULT_POINTS = {"modelnet40": 8192, "modelnet40_h5": None, "scanobjectnn": None, "shapenet55": None}
+DEFAULT_POINTS = {"modelnet40": 8192, "modelnet40_h5": None, "scanobjectnn": None, "shapenet55": None,
+                  "shapenetpart": None}  # ShapeNetPart: every point kept (ragged cache, see _write_parts)
 
 
 @dataclass
@@ -68,7 +70,36 @@ def _units(dataset: str, raw: str, split: str, variant: str) -> Tuple[tuple, lis
         entries = R.read_list(os.path.join(raw, "ShapeNet-55", f"{split}.txt"))
         synsets = sorted({e.split("-", 1)[0] for p in lists if os.path.isfile(p) for e in R.read_list(p)})
         return tuple(synsets), [("sn55", (os.path.join(raw, "shapenet_pc", e), e)) for e in entries]
+    if dataset == "shapenetpart":
+        return SP.SHAPENETPART_CATEGORIES, [("snp", (path, f"{syn}/{model}")) for syn, model, path in
+                                            SP.shapenetpart_entries(raw, split)]
     raise ValueError(f"unknown dataset {dataset!r}; choose from {sorted(DATASETS)}")
+
+
+def _load_parts(path: str, sid: str, use_normals: bool) -> list:
+    """One ShapeNetPart file -> [(id, category, (N, C + 1) array with the part id last)], parts checked
+    against the category (by synset in the benchmark's fixed list)."""
+    synset = sid.split("/")[0]
+    if synset not in SP.SHAPENETPART_SYNSETS:
+        raise R.ObjectDataError(f"{path}: synset {synset} is not one of the 16 ShapeNetPart categories")
+    cat = SP.SHAPENETPART_SYNSETS.index(synset)
+    cloud, part = SP.read_shapenetpart_file(path, use_normals)
+    bad = sorted(set(np.unique(part).tolist()) - set(SP.shapenetpart_seg_classes()[cat]))
+    if bad:
+        raise R.ObjectDataError(f"{path}: part ids {bad} do not belong to {SP.SHAPENETPART_CATEGORIES[cat]}")
+    return [(sid, cat, np.concatenate([cloud, part[:, None].astype(np.float64)], axis=1))]
+
+
+def _write_parts(stage: Path, split: str, recs: list) -> int:
+    """Ragged ShapeNetPart cache: <split>_points.npy (N_total, C) float32, <split>_parts.npy (N_total,)
+    int64, <split>_offsets.npy (S + 1,) int64 (shape i = rows offsets[i]:offsets[i+1]). -> C."""
+    arrs = [a for _, _, a in recs]
+    offsets = np.cumsum([0] + [len(a) for a in arrs]).astype(np.int64)
+    flat = np.concatenate(arrs) if arrs else np.zeros((0, 4), np.float32)
+    atomic_save_npy(stage / f"{split}_points.npy", np.ascontiguousarray(flat[:, :-1], np.float32))
+    atomic_save_npy(stage / f"{split}_parts.npy", np.rint(flat[:, -1]).astype(np.int64))
+    atomic_save_npy(stage / f"{split}_offsets.npy", offsets)
+    return int(flat.shape[1] - 1)
 
 
 def _load_unit(kind: str, args: tuple, num_points: Optional[int], use_normals: bool, classes: tuple):
@@ -93,6 +124,8 @@ def _load_unit(kind: str, args: tuple, num_points: Optional[int], use_normals: b
             _, root, variant, split = args
             s = R.read_scanobjectnn(root, variant, split)
             recs = list(zip(s.ids, s.labels.tolist(), s.points))
+        elif kind == "snp":
+            recs = _load_parts(args[0], args[1], use_normals)
         else:
             path, entry = args
             if not os.path.isfile(path):
@@ -145,8 +178,18 @@ def prepare_objects(dataset: str, raw_root, out_root, num_points: Optional[int] 
     try:
         for split, (classes, recs) in collected.items():
             recs.sort(key=lambda r: r[0])  # order independent of the worker count
-            pts = np.stack([a for _, _, a in recs]) if recs else np.zeros((0, num_points or 0, 3), np.float32)
             labels = np.array([lab for _, lab, _ in recs], np.int64)
+            if dataset == "shapenetpart":
+                atomic_save_npy(stage / f"{split}_labels.npy", labels)
+                atomic_save_json(stage / f"{split}_ids.json", [i for i, _, _ in recs])
+                counts = Counter(labels.tolist())
+                index.update(classes=list(classes), channels=_write_parts(stage, split, recs), layout="ragged",
+                             seg_classes=[list(p) for p in SP.shapenetpart_seg_classes()])
+                index["splits"][split] = dict(count=len(recs),
+                                              class_counts=[counts.get(c, 0) for c in range(len(classes))])
+                result.counts[split] = len(recs)
+                continue
+            pts = np.stack([a for _, _, a in recs]) if recs else np.zeros((0, num_points or 0, 3), np.float32)
             atomic_save_npy(stage / f"{split}_points.npy", pts)
             atomic_save_npy(stage / f"{split}_labels.npy", labels)
             atomic_save_json(stage / f"{split}_ids.json", [i for i, _, _ in recs])

@@ -1,7 +1,8 @@
 """Write synthetic objects in the layouts the object datasets are distributed in (docs/objects.md):
 ModelNet40 ``modelnet40_normal_resampled/`` (txt) and ``modelnet40_ply_hdf5_2048/`` (HDF5), ScanObjectNN
 ``h5_files/`` (three variants), ShapeNet55 (``shapenet_pc/*.npy`` + ``ShapeNet-55/*.txt``) with
-``captions.json`` and meshes for rendering. Files are y up (as released); readers turn them z up.
+``captions.json`` and meshes for rendering, ShapeNetPart (shapenetpart_writer.py). Files are y up (as
+released); readers turn them z up.
 """
 from __future__ import annotations
 
@@ -14,12 +15,13 @@ import numpy as np
 from voxclip.utils.atomic import atomic_open, atomic_save_json, atomic_save_npy, atomic_write_text
 
 from .objects import MODELNET_KINDS, SCANOBJECTNN_KINDS, SHAPENET_SYNSETS, make_object
+from .shapenetpart_writer import write_shapenetpart
 from .writers import write_mesh_ply
 
 __all__ = ["to_y_up", "write_modelnet40_txt", "write_modelnet40_h5", "write_scanobjectnn", "write_shapenet55",
            "make_objects_demo", "FORMATS"]
 
-FORMATS = ("modelnet40_txt", "modelnet40_h5", "scanobjectnn", "shapenet55")
+FORMATS = ("modelnet40_txt", "modelnet40_h5", "scanobjectnn", "shapenet55", "shapenetpart")
 SCANOBJECTNN_ORDER = ("bag", "bin", "box", "cabinet", "chair", "desk", "display", "door", "shelf", "table", "bed",
                       "pillow", "sink", "sofa", "toilet")
 
@@ -168,8 +170,8 @@ def write_shapenet55(root: Path, per_class: dict, num_points: int = 8192, seed: 
 def make_objects_demo(out_root, formats: Sequence[str] = FORMATS, train_per_class: int = 24, test_per_class: int = 8,
                       seed: int = 0, num_points: int | None = None, noise: float = 0.0, random_yaw: bool = False) -> dict:
     """Write every requested format under ``out_root`` (modelnet40_normal_resampled, modelnet40_ply_hdf5_2048,
-    scanobjectnn/h5_files, shapenet55); returns {format: folder}. ``noise`` / ``random_yaw`` apply to the
-    ModelNet40 txt objects (the demo's harder set)."""
+    scanobjectnn/h5_files, shapenet55, shapenetcore_partanno_segmentation_benchmark_v0_normal); returns
+    {format: folder}. ``noise`` / ``random_yaw`` apply to the ModelNet40 txt and ShapeNetPart objects."""
     out_root = Path(out_root)
     per = dict(train=train_per_class, test=test_per_class)
     unknown = set(formats) - set(FORMATS)
@@ -180,10 +182,11 @@ def make_objects_demo(out_root, formats: Sequence[str] = FORMATS, train_per_clas
         "modelnet40_h5": (write_modelnet40_h5, "modelnet40_ply_hdf5_2048", 2048),
         "scanobjectnn": (write_scanobjectnn, os.path.join("scanobjectnn", "h5_files"), 2048),
         "shapenet55": (write_shapenet55, "shapenet55", 8192),
+        "shapenetpart": (write_shapenetpart, "shapenetcore_partanno_segmentation_benchmark_v0_normal", 2600),
     }
     done = {}
     for fmt in formats:
         fn, sub, n = writers[fmt]
-        extra = dict(noise=noise, random_yaw=random_yaw) if fmt == "modelnet40_txt" else {}
+        extra = dict(noise=noise, random_yaw=random_yaw) if fmt in ("modelnet40_txt", "shapenetpart") else {}
         done[fmt] = fn(out_root / sub, per, num_points or n, seed, **extra)
     return done

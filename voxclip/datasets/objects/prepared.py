@@ -14,7 +14,7 @@ import numpy as np
 
 from .readers import ObjectDataError, ObjectSet
 
-__all__ = ["read_prepared", "prepared_paths", "PREPARE_HINT"]
+__all__ = ["read_prepared", "read_prepared_parts", "prepared_paths", "PREPARE_HINT"]
 
 PREPARE_HINT = ("; write it with: python tools/prepare_objects.py {dataset} RAW_ROOT {root} "
                 "(see docs/objects.md)")
@@ -59,3 +59,39 @@ def read_prepared(root: str, split: str) -> ObjectSet:
     if len(ids) != len(labels):
         raise ObjectDataError(f"{paths['ids']}: {len(ids)} ids for {len(labels)} samples")
     return ObjectSet(list(pts), labels, list(ids), classes, extra=dict(index=index))
+
+
+def read_prepared_parts(root: str, split: str) -> ObjectSet:
+    """The ragged ShapeNetPart cache (``tools/prepare_objects.py shapenetpart``): ``<split>_points.npy``
+    (N_total, C), ``<split>_parts.npy`` (N_total,), ``<split>_offsets.npy`` (S + 1,), labels and ids as
+    above. -> ObjectSet with ``extra['parts']`` per shape."""
+    hint = PREPARE_HINT.format(dataset="shapenetpart", root=root)
+    index_path = os.path.join(root, "index.json")
+    if not os.path.isfile(index_path):
+        raise ObjectDataError(f"{index_path}: prepared ShapeNetPart index missing{hint}")
+    try:
+        with open(index_path, encoding="utf-8") as f:
+            index = json.load(f)
+    except (OSError, ValueError) as exc:
+        raise ObjectDataError(f"{index_path}: cannot read index ({exc}){hint}") from exc
+    if index.get("dataset") != "shapenetpart" or split not in index.get("splits", {}):
+        raise ObjectDataError(f"{index_path}: not a ShapeNetPart cache with split {split!r}{hint}")
+    arrays = {}
+    for key in ("points", "parts", "offsets", "labels"):
+        path = os.path.join(root, f"{split}_{key}.npy")
+        try:
+            arrays[key] = np.load(path, allow_pickle=False)
+        except Exception as exc:
+            raise ObjectDataError(f"{path}: cannot read ({type(exc).__name__}: {exc}){hint}") from exc
+    pts, parts, offs, labels = (arrays[k] for k in ("points", "parts", "offsets", "labels"))
+    if (pts.ndim != 2 or pts.shape[1] not in (3, 6) or parts.shape != (len(pts),) or offs.shape != (len(labels) + 1,)
+            or offs[0] != 0 or offs[-1] != len(pts) or (np.diff(offs) <= 0).any()):
+        raise ObjectDataError(f"{root}/{split}_*.npy: inconsistent ragged cache (points {pts.shape}, parts "
+                              f"{parts.shape}, offsets {offs.shape} for {len(labels)} shapes){hint}")
+    with open(os.path.join(root, f"{split}_ids.json"), encoding="utf-8") as f:
+        ids = json.load(f)
+    if len(ids) != len(labels):
+        raise ObjectDataError(f"{root}/{split}_ids.json: {len(ids)} ids for {len(labels)} shapes")
+    clouds = [pts[a:b] for a, b in zip(offs[:-1], offs[1:])]
+    return ObjectSet(clouds, labels.astype(np.int64), list(ids), tuple(index["classes"]),
+                     extra=dict(index=index, parts=[parts[a:b].astype(np.int64) for a, b in zip(offs[:-1], offs[1:])]))
