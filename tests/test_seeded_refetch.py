@@ -9,6 +9,7 @@ from mmengine.dataset import BaseDataset
 
 from voxclip.datasets.base import PointCloudDataset
 from voxclip.datasets.objects import ObjectClassification
+from voxclip.datasets.objects.partseg_dataset import ShapeNetPartSegmentation
 from voxclip.datasets.rgbd_pairs import RGBDPairs
 from voxclip.datasets.samplers import SampleIndex, SeededRefetch, refetch_index
 from voxclip.datasets.transforms.base import current_rng, sample_generator
@@ -68,7 +69,7 @@ def test_plain_int_indices_keep_mmengines_behaviour():
     assert ds[5][0] == 5
 
 
-@pytest.mark.parametrize("cls", [PointCloudDataset, RGBDPairs, ObjectClassification])
+@pytest.mark.parametrize("cls", [PointCloudDataset, RGBDPairs, ObjectClassification, ShapeNetPartSegmentation])
 def test_every_dataset_uses_the_seeded_refetch(cls):
     assert issubclass(cls, SeededRefetch) and cls.__mro__.index(SeededRefetch) < cls.__mro__.index(BaseDataset)
 

@@ -21,7 +21,7 @@ from mmengine.dataset import BaseDataset
 from voxclip.registry import DATASETS
 
 from ..base import scene_rng
-from ..samplers import generator_for_index
+from ..samplers import SeededRefetch, generator_for_index
 from ..transforms import Compose
 from ..transforms.base import use_sample_rng
 from .prepared import read_prepared_parts
@@ -34,7 +34,7 @@ SPLITS = ("train", "val", "test", "trainval")  # Point-MAE trains on trainval, t
 
 
 @DATASETS.register_module()
-class ShapeNetPartSegmentation(BaseDataset):
+class ShapeNetPartSegmentation(SeededRefetch, BaseDataset):
     """Args:
         data_root: the raw ShapeNetPart root (``synsetoffset2category.txt`` inside), or with
             source='prepared' the cache of ``tools/prepare_objects.py shapenetpart`` (fast start-up).
