@@ -25,11 +25,14 @@ def _run_demo(tmp_path: Path, cfg: str, *pretrain: str, **env) -> tuple[str, str
 
 def _check_table(out: str, tmp_path: Path, num_classes: int = 18):
     lines = out.strip().splitlines()
-    m = MAP_LINE.match(lines[-1])
+    # the mAP line ends the output, or is followed by the config's measured range (expected_result)
+    tail = next(i for i in range(len(lines) - 1, -1, -1) if MAP_LINE.match(lines[i]))
+    assert all(line.startswith(("expected (", "OUTSIDE the measured range")) for line in lines[tail + 1:]), lines[-5:]
+    m = MAP_LINE.match(lines[tail])
     assert m, lines[-5:]
     assert all(0.0 <= float(v) <= 1.0 for v in m.groups())
     header = max(i for i, line in enumerate(lines) if re.match(r"^class +AP@0\.25 +AP@0\.5$", line))
-    rows = [line for line in lines[header + 2:-1] if not line.startswith("---")]
+    rows = [line for line in lines[header + 2:tail] if not line.startswith("---")]
     assert len(rows) == num_classes, rows
     assert (tmp_path / "work" / "eval.log").is_file()
     assert list((tmp_path / "work" / "eval").rglob("*.png")), "PR curves of --show-dir"
@@ -44,6 +47,9 @@ def test_demo_script_runs_the_main_job(tmp_path):
     out, _ = _run_demo(tmp_path, "configs/demo/votenet_srunet_demo.py")
     assert [s for s in re.findall(r"=== \[demo \d+s\] (\d)/(\d)", out)] == [(str(i), "4") for i in range(1, 5)]
     _check_table(out, tmp_path)
+    # the measured range is printed beside the result; a 1-epoch run falls outside it and says so
+    assert re.search(r"^expected \(seeds 0-2 x 1-2 threads.*\): mAP@0\.25 0\.\d\d-0\.\d\d  mAP@0\.5 ", out, re.M)
+    assert "OUTSIDE the measured range: mAP@0.25" in out
 
 
 def test_demo_script_runs_the_text4point_chain(tmp_path):

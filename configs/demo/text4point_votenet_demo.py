@@ -34,3 +34,4 @@ model = dict(
                                 weights=clip_weights)),
     aux_loss=dict(weight=1.0, tau=0.07),
 )
+expected_result = None  # the plain demo's measured range does not apply to this chain
