@@ -31,34 +31,11 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+# unchanged by the speed-up, so shared rather than kept twice
+from voxclip.utils.superpoints import _sorted_unique, mesh_edges, relabel_consecutive  # noqa: F401
+
 __all__ = ["mesh_edges", "knn_edges", "estimate_normals", "edge_weights", "felzenszwalb_segment",
            "mesh_superpoints", "point_superpoints", "relabel_consecutive"]
-
-
-def relabel_consecutive(labels: np.ndarray) -> np.ndarray:
-    """Any integer labels (N,) -> 0..S-1 in order of first appearance of each sorted value (np.unique)."""
-    return np.unique(np.asarray(labels), return_inverse=True)[1].reshape(-1).astype(np.int64)
-
-
-def _sorted_unique(key: np.ndarray) -> np.ndarray:
-    """np.unique by one in-place sort (numpy's hash-based unique is slower for int64 keys)."""
-    key = np.sort(key)
-    return key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
-
-
-def mesh_edges(faces: np.ndarray, num_vertices: int) -> np.ndarray:
-    """(F, 3) triangles -> (E, 2) unique undirected vertex edges (a < b), int64."""
-    f = np.asarray(faces, np.int64)
-    if f.ndim != 2 or f.shape[1] != 3:
-        raise ValueError(f"mesh_edges: faces must be (F, 3), got {f.shape}")
-    if f.size and (f.min() < 0 or f.max() >= num_vertices):
-        raise ValueError(f"mesh_edges: face indices outside [0, {num_vertices})")
-    a = np.concatenate([f[:, 0], f[:, 1], f[:, 2]])
-    b = np.concatenate([f[:, 1], f[:, 2], f[:, 0]])
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    keep = lo != hi
-    key = _sorted_unique(lo[keep] * num_vertices + hi[keep])
-    return np.stack([key // num_vertices, key % num_vertices], 1)
 
 
 def knn_edges(points: np.ndarray, k: int = 10, tree: cKDTree | None = None) -> np.ndarray:

@@ -20,6 +20,15 @@ PREPARE_HINT = ("; write it with: python tools/prepare_objects.py {dataset} RAW_
                 "(see docs/objects.md)")
 
 
+def _read_json(path: str, what: str, hint: str):
+    """One JSON file of a prepared cache; unreadable or not JSON is an ObjectDataError naming it."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError) as exc:
+        raise ObjectDataError(f"{path}: cannot read {what} ({exc}){hint}") from exc
+
+
 def prepared_paths(root: str, split: str) -> dict:
     return dict(points=os.path.join(root, f"{split}_points.npy"), labels=os.path.join(root, f"{split}_labels.npy"),
                 ids=os.path.join(root, f"{split}_ids.json"), index=os.path.join(root, "index.json"))
@@ -30,11 +39,10 @@ def read_prepared(root: str, split: str) -> ObjectSet:
     hint = PREPARE_HINT.format(dataset="DATASET", root=root)
     if not os.path.isfile(paths["index"]):
         raise ObjectDataError(f"{paths['index']}: prepared object index missing{hint}")
+    index = _read_json(paths["index"], "index", hint)
     try:
-        with open(paths["index"], encoding="utf-8") as f:
-            index = json.load(f)
         classes = tuple(index["classes"])
-    except (OSError, ValueError, KeyError) as exc:
+    except (KeyError, TypeError) as exc:
         raise ObjectDataError(f"{paths['index']}: cannot read index ({exc}){hint}") from exc
     if split not in index.get("splits", {}):
         raise ObjectDataError(f"{paths['index']}: no split {split!r} (has {sorted(index.get('splits', {}))}){hint}")
@@ -51,11 +59,7 @@ def read_prepared(root: str, split: str) -> ObjectSet:
         raise ObjectDataError(f"{paths['points']}: expected (S, P, 3|6) for {len(labels)} labels, got {pts.shape}")
     if len(labels) and (labels.min() < 0 or labels.max() >= len(classes)):
         raise ObjectDataError(f"{paths['labels']}: labels outside [0, {len(classes)})")
-    try:
-        with open(paths["ids"], encoding="utf-8") as f:
-            ids = json.load(f)
-    except (OSError, ValueError) as exc:
-        raise ObjectDataError(f"{paths['ids']}: cannot read ids ({exc}){hint}") from exc
+    ids = _read_json(paths["ids"], "ids", hint)
     if len(ids) != len(labels):
         raise ObjectDataError(f"{paths['ids']}: {len(ids)} ids for {len(labels)} samples")
     return ObjectSet(list(pts), labels, list(ids), classes, extra=dict(index=index))
@@ -69,11 +73,7 @@ def read_prepared_parts(root: str, split: str) -> ObjectSet:
     index_path = os.path.join(root, "index.json")
     if not os.path.isfile(index_path):
         raise ObjectDataError(f"{index_path}: prepared ShapeNetPart index missing{hint}")
-    try:
-        with open(index_path, encoding="utf-8") as f:
-            index = json.load(f)
-    except (OSError, ValueError) as exc:
-        raise ObjectDataError(f"{index_path}: cannot read index ({exc}){hint}") from exc
+    index = _read_json(index_path, "index", hint)
     if index.get("dataset") != "shapenetpart" or split not in index.get("splits", {}):
         raise ObjectDataError(f"{index_path}: not a ShapeNetPart cache with split {split!r}{hint}")
     arrays = {}
@@ -88,8 +88,7 @@ def read_prepared_parts(root: str, split: str) -> ObjectSet:
             or offs[0] != 0 or offs[-1] != len(pts) or (np.diff(offs) <= 0).any()):
         raise ObjectDataError(f"{root}/{split}_*.npy: inconsistent ragged cache (points {pts.shape}, parts "
                               f"{parts.shape}, offsets {offs.shape} for {len(labels)} shapes){hint}")
-    with open(os.path.join(root, f"{split}_ids.json"), encoding="utf-8") as f:
-        ids = json.load(f)
+    ids = _read_json(os.path.join(root, f"{split}_ids.json"), "ids", hint)
     if len(ids) != len(labels):
         raise ObjectDataError(f"{root}/{split}_ids.json: {len(ids)} ids for {len(labels)} shapes")
     clouds = [pts[a:b] for a, b in zip(offs[:-1], offs[1:])]

@@ -22,7 +22,7 @@ from voxclip.registry import MODELS
 
 from .voting import vote_logits
 
-__all__ = ["PointClassifier", "ClsHead", "POOLINGS"]
+__all__ = ["PointClassifier", "ClsHead", "POOLINGS", "class_predictions"]
 
 POOLINGS = ("cls", "max", "mean")
 
@@ -159,12 +159,16 @@ class PointClassifier(PretrainedPartsMixin, BaseModel):
             loss = F.cross_entropy(logits, labels, label_smoothing=self.label_smoothing)
             acc = (logits.argmax(-1) == labels).float().mean().detach()
             return dict(loss_cls=loss, acc=acc)
-        logits = self.predict_logits(inputs, bsz)
-        out = []
-        for i, s in enumerate(data_samples or [{}] * bsz):
-            d = dict(pred_label=int(logits[i].argmax()), logits=logits[i].detach().cpu())
-            if "gt_labels" in s:
-                d["gt_label"] = int(torch.as_tensor(s["gt_labels"]).reshape(-1)[0])
-            d["sample_id"] = s.get("meta", {}).get("sample_id")
-            out.append(d)
-        return out
+        return class_predictions(self.predict_logits(inputs, bsz), data_samples or [{}] * bsz)
+
+
+def class_predictions(logits: torch.Tensor, samples) -> list:
+    """(B, K) logits -> what ClsMetric reads per sample: pred_label, logits, gt_label, sample_id."""
+    out = []
+    for i, s in enumerate(samples):
+        d = dict(pred_label=int(logits[i].argmax()), logits=logits[i].detach().cpu())
+        if "gt_labels" in s:
+            d["gt_label"] = int(torch.as_tensor(s["gt_labels"]).reshape(-1)[0])
+        d["sample_id"] = s.get("meta", {}).get("sample_id")
+        out.append(d)
+    return out

@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModel
 
+from voxclip.models.classifiers.point_classifier import class_predictions
 from voxclip.models.clip.prompts import build_text_encoder
 from voxclip.models.pretrained import PretrainedPartsMixin
 from voxclip.ops.superpoints import point_superpoints
@@ -188,14 +189,7 @@ class S4TokenOpenVocab(PretrainedPartsMixin, BaseModel):
         logits = self.logit_scale * g @ self.text_embeddings(self.class_names).to(g).t()
         if mode == "tensor":
             return logits
-        out = []
-        for i, s in enumerate(samples):
-            d = dict(pred_label=int(logits[i].argmax()), logits=logits[i].detach().cpu())
-            if "gt_labels" in s:
-                d["gt_label"] = int(torch.as_tensor(s["gt_labels"]).reshape(-1)[0])
-            d["sample_id"] = s.get("meta", {}).get("sample_id")
-            out.append(d)
-        return out
+        return class_predictions(logits, samples)
 
     # ---- mmengine --------------------------------------------------------------------------------
     def forward(self, inputs: dict, data_samples: Optional[list] = None, mode: str = "predict"):
