@@ -1,6 +1,7 @@
 """tools/run_demo.sh, the job behind `make demo` and `make demo-text4point`, end to end on 4 generated
 scenes with a one-epoch schedule: every step runs, the last line is the mAP line, and the Text4Point
 chain fine-tunes from the checkpoint its own pretraining step wrote."""
+import json
 import os
 import re
 import subprocess
@@ -44,7 +45,15 @@ def _check_table(out: str, tmp_path: Path, num_classes: int = 18):
 
 
 def test_demo_script_runs_the_main_job(tmp_path):
+    # an earlier run's trees, with a scene this run does not write: it must not reach the new index
+    stale = tmp_path / "out" / "scans" / "scene0999_00"
+    stale.mkdir(parents=True)
+    (stale / "meta.json").write_text('{"split": "val"}')
+    (tmp_path / "out" / "index.json").write_text("{}")
     out, _ = _run_demo(tmp_path, "configs/demo/votenet_srunet_demo.py")
+    index = json.loads((tmp_path / "out" / "index.json").read_text())
+    assert sorted(index["scenes"]) == [f"scene{i:04d}_00" for i in range(5)]  # 4 scenes + 1 test scene
+    assert not stale.exists()
     assert [s for s in re.findall(r"=== \[demo \d+s\] (\d)/(\d)", out)] == [(str(i), "4") for i in range(1, 5)]
     _check_table(out, tmp_path)
     # the measured range is printed beside the result; a 1-epoch run falls outside it and says so
@@ -64,3 +73,15 @@ def test_demo_script_runs_the_text4point_chain(tmp_path):
     # the fine-tuning backbone came from this run's pretraining checkpoint, not the config's default path
     assert re.search(rf"loaded \d+ 'backbone\.\*' tensors of {re.escape(str(pre))}/epoch_1\.pth", out + err)
     _check_table(out, tmp_path)
+
+
+def test_demo_script_refuses_a_directory_it_did_not_write(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "my_scans.txt").write_text("keep me")
+    args = ["bash", "tools/run_demo.sh", sys.executable, str(raw), str(tmp_path / "out"),
+            "configs/demo/votenet_srunet_demo.py", str(tmp_path / "work")]
+    res = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert res.returncode != 0
+    assert f"[demo] error: {raw} exists and is not a demo tree" in res.stderr
+    assert (raw / "my_scans.txt").read_text() == "keep me" and not (tmp_path / "out").exists()

@@ -13,7 +13,9 @@ CFG="${DEMO_CFG:-configs/demo/votenet_srunet_demo.py}"
 RAW="$OUT/raw"; DATA="$OUT/data"
 mkdir -p "$OUT"
 if [ ! -f "$DATA/.prepared" ]; then
-    "$PY" tools/make_demo_data.py "$RAW" --scenes 48 --seed 0 > "$OUT/data.log" 2>&1
+    # the scenes `make demo` writes (Makefile: DEMO_SCENES, DEMO_VAL_FRACTION)
+    "$PY" tools/make_demo_data.py "$RAW" --scenes "${DEMO_SCENES:-120}" --val-fraction "${DEMO_VAL_FRACTION:-0.4}" \
+        --frames 0 --seed 0 > "$OUT/data.log" 2>&1
     "$PY" tools/prepare_scannet.py "$RAW" "$DATA" --workers "$(nproc)" >> "$OUT/data.log" 2>&1
     touch "$DATA/.prepared"
 fi

@@ -4,7 +4,8 @@
 # With a 6th argument (a pretraining config) the job first extracts the RGB-D 2D-3D pairs from the
 # scenes' .sens streams, writes a random tiny CLIP, pretrains, and fine-tunes from the checkpoint
 # that pretraining just wrote (the Text4Point demo chain).
-# Environment: DEMO_SCENES (48), DEMO_CLIP (data/demo_clip/tiny_rn_clip.pt), DEMO_PRETRAIN_WORK
+# Environment: DEMO_SCENES (48; `make demo` 120), DEMO_VAL_FRACTION (0.25; `make demo` 0.4), DEMO_FRAMES
+# (RGB-D frames per .sens: 10 with a pretraining config, which reads them, else 0), DEMO_CLIP (data/demo_clip/tiny_rn_clip.pt), DEMO_PRETRAIN_WORK
 # (work_dirs/<pretraining config name>), DEMO_TRAIN_OPTIONS / DEMO_PRETRAIN_OPTIONS (extra
 # --cfg-options, e.g. a shorter schedule; tests/test_demo_script.py uses them).
 # Other pretraining chains (defaults: Text4Point's keys): DEMO_PRETRAIN_CLIP_KEYS (config keys set
@@ -14,6 +15,8 @@
 set -euo pipefail
 PY="$1"; RAW="$2"; OUT="$3"; CFG="$4"; WORK="$5"; PRETRAIN_CFG="${6:-}"
 SCENES="${DEMO_SCENES:-48}"
+VAL_FRACTION="${DEMO_VAL_FRACTION:-0.25}"
+FRAMES="${DEMO_FRAMES:-$([ -n "$PRETRAIN_CFG" ] && echo 10 || echo 0)}"
 CLIP="${DEMO_CLIP:-data/demo_clip/tiny_rn_clip.pt}"
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-$(nproc)}"
 start=$(date +%s)
@@ -34,8 +37,18 @@ quiet() {
     echo "[demo] full log: $log"
 }
 
-step "writing $SCENES synthetic ScanNet-format scenes (mesh, segs, aggregation, axis alignment, .sens) to $RAW"
-"$PY" tools/make_demo_data.py "$RAW" --scenes "$SCENES" --seed 0
+# Each run starts from fresh trees: scenes left by an earlier run with other counts would mix into the
+# index (prepare_scannet keeps finished scenes). Only trees this script writes are removed.
+fresh() {  # DIR MARKER: remove DIR when it holds MARKER (a demo tree), refuse any other non-empty DIR
+    if [ -e "$1/$2" ]; then rm -rf "$1"
+    elif [ -d "$1" ] && [ -n "$(ls -A "$1")" ]; then
+        echo "[demo] error: $1 exists and is not a demo tree (no $2): choose another directory" >&2; exit 1
+    fi
+}
+fresh "$RAW" scannetv2-labels.combined.tsv
+fresh "$OUT" index.json
+step "writing $SCENES synthetic ScanNet-format scenes (mesh, segs, aggregation, axis alignment, .sens with $FRAMES frames) to $RAW"
+"$PY" tools/make_demo_data.py "$RAW" --scenes "$SCENES" --val-fraction "$VAL_FRACTION" --frames "$FRAMES" --seed 0
 step "preparing them with tools/prepare_scannet.py -> $OUT"
 "$PY" tools/prepare_scannet.py "$RAW" "$OUT" --workers "$(nproc)"
 FINETUNE_OPTIONS=()
