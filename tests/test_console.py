@@ -50,3 +50,23 @@ def test_expected_range_is_printed_beside_the_result_and_flags_a_figure_outside_
     outside = format_expected({"det/mAP@0.25": 0.6871, "det/mAP@0.5": 0.31}, expected)
     assert outside.splitlines()[1].startswith("OUTSIDE the measured range: mAP@0.25 0.6871 ")
     assert "mAP@0.5 0.3100" not in outside
+
+
+def test_demo_configs_record_their_own_measured_range_or_none():
+    """A range printed beside a result must be one measured for that config: chains that inherit a
+    demo config (pretraining, then fine-tuning) must not inherit its range."""
+    from pathlib import Path
+
+    from mmengine import Config
+
+    demo = Path(__file__).resolve().parents[1] / "configs" / "demo"
+    own = {"votenet_srunet_demo.py", "3detr_demo.py", "epcl_3detr_demo.py"}
+    for name in ("votenet_srunet_demo.py", "3detr_demo.py", "epcl_3detr_demo.py", "text4point_votenet_demo.py",
+                 "concept_align_3detr_demo.py", "mmpd_3detr_demo.py"):
+        expected = Config.fromfile(str(demo / name)).get("expected_result")
+        if name not in own:
+            assert expected is None, name
+            continue
+        assert set(expected["ranges"]) == {"mAP@0.25", "mAP@0.5"} and expected["measured"], name
+        for low, high in expected["ranges"].values():
+            assert 0.0 <= low < high <= 1.0, name

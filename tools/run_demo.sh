@@ -37,16 +37,8 @@ quiet() {
     echo "[demo] full log: $log"
 }
 
-# Each run starts from fresh trees: scenes left by an earlier run with other counts would mix into the
-# index (prepare_scannet keeps finished scenes). Only trees this script writes are removed.
-fresh() {  # DIR MARKER: remove DIR when it holds MARKER (a demo tree), refuse any other non-empty DIR
-    if [ -e "$1/$2" ]; then rm -rf "$1"
-    elif [ -d "$1" ] && [ -n "$(ls -A "$1")" ]; then
-        echo "[demo] error: $1 exists and is not a demo tree (no $2): choose another directory" >&2; exit 1
-    fi
-}
-fresh "$RAW" scannetv2-labels.combined.tsv
-fresh "$OUT" index.json
+source "$(dirname "$0")/demo_trees.sh"
+fresh_demo_trees "$RAW" "$OUT"
 step "writing $SCENES synthetic ScanNet-format scenes (mesh, segs, aggregation, axis alignment, .sens with $FRAMES frames) to $RAW"
 "$PY" tools/make_demo_data.py "$RAW" --scenes "$SCENES" --val-fraction "$VAL_FRACTION" --frames "$FRAMES" --seed 0
 step "preparing them with tools/prepare_scannet.py -> $OUT"

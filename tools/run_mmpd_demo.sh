@@ -28,6 +28,8 @@ evaluate() {  # CFG CKPT WORK [cfg options...]
         || { tail -n 30 "$work/eval.log"; echo "[demo] evaluation failed; full log: $work/eval.log" >&2; exit 1; }
 }
 
+source "$(dirname "$0")/demo_trees.sh"
+fresh_demo_trees "$RAW" "$OUT"
 step "writing $SCENES synthetic ScanNet-format scenes to $RAW"
 "$PY" tools/make_demo_data.py "$RAW" --scenes "$SCENES" --seed 0
 step "preparing them with tools/prepare_scannet.py -> $OUT"

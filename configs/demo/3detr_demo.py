@@ -61,3 +61,8 @@ test_cfg = dict(type="TestLoop")
 default_hooks = dict(logger=dict(type="LoggerHook", interval=9),
                      checkpoint=dict(type="CheckpointHook", interval=20, max_keep_ckpts=2,
                                      save_best="mAP@0.25", rule="greater"))
+# tools/test.py prints this beside the result: the validation figures of 2 runs (seeds 0 and 1, 1 thread)
+# on the `make demo` scenes (72 train / 48 val), 2026-12-01, docs/benchmarks.md "The 3DETR and EPCL
+# demos". 3DETR localises loosely at this size (mAP@0.5 stays near 0.01): the range shows it learns.
+expected_result = dict(ranges={"mAP@0.25": (0.15, 0.18), "mAP@0.5": (0.00, 0.02)},
+                       measured="seeds 0-1 x 1 thread, 60 epochs, 2026-12-01, docs/benchmarks.md")
