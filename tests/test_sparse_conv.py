@@ -198,3 +198,56 @@ def test_empty_tensor_flows_through():
     x = sp.SparseTensor(torch.zeros(0, 2), torch.zeros(0, 4, dtype=torch.int32))
     y = sp.SparseInverseConv3d(4, 3)(sp.SparseConv3d(2, 4)(sp.SubMConv3d(2, 2)(x)))
     assert y.feats.shape == (0, 3) and y.stride == 1
+
+
+@pytest.mark.parametrize("build", ["subm", "subm_stride2", "down", "up"])
+def test_every_map_has_distinct_rows_within_an_offset(build):
+    # The conv's scatter (functional._add_rows) relies on this: a repeated row would lose a term.
+    coords = random_coords(400, 8, 2, seed=13, step=2 if build == "subm_stride2" else 1)
+    if build == "subm":
+        kmap = kernel_map.build_subm_map(coords, 1, 3)
+    elif build == "subm_stride2":
+        kmap = kernel_map.build_subm_map(coords, 2, 5)
+    else:
+        kmap, _ = kernel_map.build_down_map(coords, 1, 2)
+        if build == "up":
+            kmap = kernel_map.transpose_map(kmap)
+    assert sum(p is not None and p[0].numel() > 0 for p in kmap) > 1
+    for pair in kmap:
+        if pair is not None:
+            for side in pair:
+                assert side.unique().numel() == side.numel()
+
+
+@pytest.mark.parametrize("kind", ["subm", "down_up"])
+def test_both_scatter_paths_match_dense_conv3d_bit_for_bit(kind, monkeypatch):
+    # index_add_ (one thread) and gather + add + index_copy_ (more): the same sums in the same order,
+    # so equal bits, forward and backward, and both equal to the dense reference.
+    from voxclip.sparse import functional
+    size, batch = 8, 2
+    coords = random_coords(250, size, batch, seed=14)
+    feats = torch.randn(len(coords), 3, generator=torch.Generator().manual_seed(0))
+    convs = [sp.SubMConv3d(3, 4)] if kind == "subm" else [sp.SparseConv3d(3, 4), sp.SparseInverseConv3d(4, 2)]
+    runs = []
+    for serial in (True, False):
+        monkeypatch.setattr(functional, "_use_index_add", lambda serial=serial: serial)
+        f = feats.clone().requires_grad_(True)
+        for c in convs:
+            c.weight.grad = None
+        x = sp.SparseTensor(f, coords)
+        for c in convs:
+            x = c(x)
+        out = x.feats
+        (out * torch.arange(out.numel(), dtype=out.dtype).reshape(out.shape).sin()).sum().backward()
+        runs.append([out.detach(), f.grad] + [c.weight.grad.clone() for c in convs])
+    for a, b in zip(*runs):
+        assert torch.equal(a, b)
+    if kind == "subm":
+        w = dense_weight(convs[0].weight.detach(), 3)
+        ref = from_dense(F.conv3d(to_dense(feats, coords, size, batch), w, padding=1), coords)
+        torch.testing.assert_close(runs[0][0], ref, atol=1e-4, rtol=1e-4)
+    else:  # strided 2x2x2 then its transpose, densely
+        w1 = dense_weight(convs[0].weight.detach(), 2)
+        w2 = torch.stack([convs[1].weight.detach()[i] for i in range(8)], dim=-1).reshape(4, 2, 2, 2, 2)
+        dense = F.conv_transpose3d(F.conv3d(to_dense(feats, coords, size, batch), w1, stride=2), w2, stride=2)
+        torch.testing.assert_close(runs[0][0], from_dense(dense, coords), atol=1e-4, rtol=1e-4)

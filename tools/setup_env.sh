@@ -24,6 +24,16 @@ if [ "$(uname -s)" = Linux ] && ! ldconfig -p 2>/dev/null | grep -q 'libusb-1.0.
     fi
 fi
 
+# The registry torch is a CUDA build: the finished venv holds about 7 GiB. Say so before pip runs
+# out of space minutes in with a bare OSError.
+if ! "$VENV/bin/python" -c 'import torch' 2>/dev/null; then
+    parent="$(dirname "$VENV")"
+    free_kb="$(df -Pk "$parent" 2>/dev/null | awk 'NR == 2 {print $4}')"
+    if [ -n "$free_kb" ] && [ "$free_kb" -lt $((8 * 1024 * 1024)) ]; then
+        echo "[setup] warning: $((free_kb / 1024 / 1024)) GiB free on the file system of $parent; the venv needs about 8 GiB (torch's CUDA build)" >&2
+    fi
+fi
+
 if [ ! -x "$VENV/bin/python" ]; then
     echo "[setup] creating $VENV with $("$PYTHON" --version)"
     "$PYTHON" -m venv "$VENV"

@@ -41,7 +41,7 @@ model = dict(
 )
 expected_result = None  # the plain demo's measured range does not apply to this chain
 # The schedule this chain was measured with (docs/text4point.md), on make demo-text4point's 48 scenes
-# (36 train): 200 epochs of 9 iterations at 5 cm; the plain demo trains 120 epochs at 8 cm on 72 scenes.
+# (36 train): 200 epochs of 9 iterations at 5 cm; the plain demo trains 160 epochs at 8 cm on 72 scenes.
 max_epochs = 200
 param_scheduler = [
     dict(type="LinearLR", start_factor=0.1, by_epoch=True, begin=0, end=2, convert_to_iter_based=True),

@@ -2,12 +2,31 @@
 
 A custom autograd Function keeps memory at O(N * C): only the input features and the weight are
 saved (the kernel map lives in the tensor context), instead of one gathered copy per offset.
+
+Every map voxclip builds has distinct rows on each side within one offset (a voxel has at most one
+neighbour at a given offset; a strided block has one child per offset). The scatter is therefore a
+gather, an add and `index_copy_`, which runs on every thread, where `index_add_` reduces serially;
+each output element still receives its offsets in the same order, so the result is bit-identical.
 """
 from __future__ import annotations
 
 import torch
 
 from .kernel_map import KernelMap
+
+
+def _use_index_add() -> bool:
+    """One thread: the serial index_add_ is the cheaper of the two (docs/benchmarks.md)."""
+    return torch.get_num_threads() == 1
+
+
+def _add_rows(dst: torch.Tensor, idx: torch.Tensor, src: torch.Tensor, buf: torch.Tensor) -> None:
+    """dst[idx] += src for distinct idx: gather, add, copy back (see the module docstring)."""
+    if _use_index_add():
+        dst.index_add_(0, idx, src)
+        return
+    torch.index_select(dst, 0, idx, out=buf).add_(src)
+    dst.index_copy_(0, idx, buf)
 
 
 class _KernelMapConv(torch.autograd.Function):
@@ -26,6 +45,7 @@ class _KernelMapConv(torch.autograd.Function):
         if n_max:
             gbuf = feats.new_empty(n_max, feats.shape[1])
             ybuf = feats.new_empty(n_max, w.shape[2])
+            abuf = feats.new_empty(n_max, w.shape[2])
             wt = w.transpose(1, 2).contiguous()  # (K, Cout, Cin): MKL's NT gemm is a little faster
             for k, pair in enumerate(kmap):
                 if pair is None or pair[0].numel() == 0:
@@ -33,7 +53,7 @@ class _KernelMapConv(torch.autograd.Function):
                 i_idx, o_idx = pair
                 n = i_idx.numel()
                 g = torch.index_select(feats, 0, i_idx, out=gbuf[:n])
-                out.index_add_(0, o_idx, torch.mm(g, wt[k].t(), out=ybuf[:n]))
+                _add_rows(out, o_idx, torch.mm(g, wt[k].t(), out=ybuf[:n]), abuf[:n])
         ctx.kmap = kmap
         ctx.save_for_backward(feats, weight)
         return out
@@ -55,6 +75,7 @@ class _KernelMapConv(torch.autograd.Function):
         n_max = max((p[0].numel() for p in kmap if p is not None), default=0)
         gobuf = grad_out.new_empty(n_max, grad_out.shape[1])
         fbuf = feats.new_empty(n_max, feats.shape[1])
+        abuf = feats.new_empty(n_max, feats.shape[1]) if need_f else None
         for k, pair in enumerate(kmap):
             if pair is None:
                 if need_f:
@@ -71,7 +92,7 @@ class _KernelMapConv(torch.autograd.Function):
                 fi = torch.index_select(feats, 0, i_idx, out=fbuf[:n])
                 torch.mm(fi.t(), go, out=grad_w[k])
             if need_f:
-                grad_f.index_add_(0, i_idx, torch.mm(go, w[k].t(), out=fbuf[:n]))
+                _add_rows(grad_f, i_idx, torch.mm(go, w[k].t(), out=fbuf[:n]), abuf[:n])
         if grad_w is not None:
             grad_w = grad_w.to(weight.dtype)
         return grad_f, grad_w, None, None
