@@ -146,3 +146,57 @@ def test_visualize_tool_prepared_scenes_and_saved_predictions(prepared_scannet, 
     bad.write_bytes(pickle.dumps({"samples": [os.getcwd], "x": 1}))
     with pytest.raises(ValueError, match="holds posix.getcwd"):
         visualize.main([str(prepared_scannet), "--predictions", str(bad)])
+
+
+class _ReloadableScenes:
+    """What ShowResultsHook needs of a dataset: metainfo, per-index infos, load_sample."""
+    metainfo = {"classes": ("chair", "table")}
+
+    def __init__(self, n, broken=None):
+        self.n, self.broken = n, broken
+
+    def __len__(self):
+        return self.n
+
+    def get_data_info(self, idx):
+        return {"scene_id": f"scene{idx:04d}_00", "idx": idx}
+
+    def load_sample(self, info):
+        if info["scene_id"] == self.broken:
+            raise ValueError(f"{info['scene_id']}/coord.npy: truncated")
+        rng = np.random.default_rng(info["idx"])
+        return {"points": rng.uniform(0, 4, (800, 3)), "colors": rng.integers(0, 256, (800, 3)).astype(np.uint8)}
+
+
+def _run_hook(tmp_path, name, workers, dataset):
+    import logging
+    from types import SimpleNamespace
+
+    from voxclip.visualization import ShowResultsHook
+
+    hook = ShowResultsHook(str(tmp_path / name), workers=workers)
+    runner = SimpleNamespace(test_dataloader=SimpleNamespace(dataset=dataset), logger=logging.getLogger("test"))
+    hook.before_test(runner)
+    for b in range(len(dataset)):
+        box = np.array([[1.0 + 0.3 * b, 2.0, 0.5, 1.0, 0.8, 1.0, 0.4]])
+        out = dict(meta={"scene_id": f"scene{b:04d}_00"}, boxes=box + 0.05, labels=np.array([b % 2]),
+                   scores=np.array([0.9]), gt_boxes=box, gt_labels=np.array([b % 2]))
+        hook.after_test_iter(runner, b, data_batch={}, outputs=[out])
+    hook.after_test(runner)
+    return hook
+
+
+def test_show_hook_draws_the_same_files_in_a_pool_as_inline(tmp_path):
+    inline = _run_hook(tmp_path, "inline", 1, _ReloadableScenes(3))
+    pooled = _run_hook(tmp_path, "pooled", 2, _ReloadableScenes(3))
+    names = sorted(p.name for p in (tmp_path / "inline").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "pooled").iterdir())
+    assert len(names) == 9 and len(inline.written) == len(pooled.written) == 9  # bev, persp, ply per scene
+    for n in names:
+        assert (tmp_path / "inline" / n).read_bytes() == (tmp_path / "pooled" / n).read_bytes(), n
+    assert imread(tmp_path / "pooled" / "scene0002_00_bev.png").shape[2] >= 3
+
+
+def test_show_hook_pool_reports_the_scene_that_failed(tmp_path):
+    with pytest.raises(ValueError, match="scene0001_00/coord.npy: truncated"):
+        _run_hook(tmp_path, "pooled", 2, _ReloadableScenes(3, broken="scene0001_00"))
