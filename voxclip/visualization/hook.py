@@ -122,7 +122,6 @@ class ShowResultsHook(Hook):
             self._jobs = []
         runner.logger.info(f"ShowResultsHook: {self._count} scenes drawn, {len(self.written)} files in {self.out_dir}")
 
-
     def _draw_in_pool(self, jobs: list[tuple]) -> list[str]:
         global _POOL_DATASET
         _POOL_DATASET = self._dataset
