@@ -14,6 +14,8 @@ from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
 from tqdm import tqdm
 
+from voxclip.utils.cores import usable_cores
+
 try:
     import fcntl
 except ImportError:  # not POSIX: no locking
@@ -102,7 +104,7 @@ def item_lock(out_root, item_id: str) -> Iterator[None]:
 
 
 def default_workers() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return usable_cores()
 
 
 def parse_shard(text: str) -> Tuple[int, int]:

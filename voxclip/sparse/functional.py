@@ -20,13 +20,14 @@ def _use_index_add() -> bool:
     return torch.get_num_threads() == 1
 
 
-def _add_rows(dst: torch.Tensor, idx: torch.Tensor, src: torch.Tensor, buf: torch.Tensor) -> None:
-    """dst[idx] += src for distinct idx: gather, add, copy back (see the module docstring)."""
-    if _use_index_add():
+def _add_rows(dst: torch.Tensor, idx: torch.Tensor, src: torch.Tensor, buf: torch.Tensor | None) -> None:
+    """dst[idx] += src for distinct idx: gather into `buf` (at least len(idx) rows), add, copy back (see
+    the module docstring); `buf` None: the serial index_add_."""
+    if buf is None:
         dst.index_add_(0, idx, src)
         return
-    torch.index_select(dst, 0, idx, out=buf).add_(src)
-    dst.index_copy_(0, idx, buf)
+    rows = torch.index_select(dst, 0, idx, out=buf[:idx.numel()]).add_(src)
+    dst.index_copy_(0, idx, rows)
 
 
 class _KernelMapConv(torch.autograd.Function):
@@ -45,7 +46,7 @@ class _KernelMapConv(torch.autograd.Function):
         if n_max:
             gbuf = feats.new_empty(n_max, feats.shape[1])
             ybuf = feats.new_empty(n_max, w.shape[2])
-            abuf = feats.new_empty(n_max, w.shape[2])
+            abuf = None if _use_index_add() else feats.new_empty(n_max, w.shape[2])
             wt = w.transpose(1, 2).contiguous()  # (K, Cout, Cin): MKL's NT gemm is a little faster
             for k, pair in enumerate(kmap):
                 if pair is None or pair[0].numel() == 0:
@@ -53,7 +54,7 @@ class _KernelMapConv(torch.autograd.Function):
                 i_idx, o_idx = pair
                 n = i_idx.numel()
                 g = torch.index_select(feats, 0, i_idx, out=gbuf[:n])
-                _add_rows(out, o_idx, torch.mm(g, wt[k].t(), out=ybuf[:n]), abuf[:n])
+                _add_rows(out, o_idx, torch.mm(g, wt[k].t(), out=ybuf[:n]), abuf)
         ctx.kmap = kmap
         ctx.save_for_backward(feats, weight)
         return out
@@ -75,7 +76,7 @@ class _KernelMapConv(torch.autograd.Function):
         n_max = max((p[0].numel() for p in kmap if p is not None), default=0)
         gobuf = grad_out.new_empty(n_max, grad_out.shape[1])
         fbuf = feats.new_empty(n_max, feats.shape[1])
-        abuf = feats.new_empty(n_max, feats.shape[1]) if need_f else None
+        abuf = feats.new_empty(n_max, feats.shape[1]) if need_f and not _use_index_add() else None
         for k, pair in enumerate(kmap):
             if pair is None:
                 if need_f:
@@ -92,7 +93,7 @@ class _KernelMapConv(torch.autograd.Function):
                 fi = torch.index_select(feats, 0, i_idx, out=fbuf[:n])
                 torch.mm(fi.t(), go, out=grad_w[k])
             if need_f:
-                _add_rows(grad_f, i_idx, torch.mm(go, w[k].t(), out=fbuf[:n]), abuf[:n])
+                _add_rows(grad_f, i_idx, torch.mm(go, w[k].t(), out=fbuf[:n]), abuf)
         if grad_w is not None:
             grad_w = grad_w.to(weight.dtype)
         return grad_f, grad_w, None, None

@@ -11,7 +11,6 @@ would take the cores from the model's threads.
 from __future__ import annotations
 
 import multiprocessing
-import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -20,6 +19,7 @@ from mmengine.hooks import Hook
 
 from voxclip.registry import HOOKS
 from voxclip.structures.array import to_numpy
+from voxclip.utils.cores import usable_cores
 
 from .instances import render_instances
 from .render import render_detection, render_segmentation
@@ -41,11 +41,6 @@ def _one_thread() -> None:
     torch.set_num_threads(1)
 
 
-def default_draw_workers() -> int:
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return min(4, cores)
-
-
 @HOOKS.register_module()
 class ShowResultsHook(Hook):
     """Args: out_dir; max_scenes (None = all); score_thr for drawn predictions; ply (write .ply too);
@@ -57,7 +52,7 @@ class ShowResultsHook(Hook):
                  workers: int | None = None):
         self.out_dir, self.max_scenes = out_dir, max_scenes
         self.score_thr, self.ply = float(score_thr), bool(ply)
-        self.workers = default_draw_workers() if workers is None else max(1, int(workers))
+        self.workers = min(4, usable_cores()) if workers is None else max(1, int(workers))
         if "fork" not in multiprocessing.get_all_start_methods():
             self.workers = 1  # the pool inherits the dataset by fork
         self.written: list[str] = []
